@@ -1,0 +1,60 @@
+"""ResourceStore: control-plane resources (compute environments, queues, definitions, ...).
+
+Documents are wire-shaped dicts keyed by kind and ARN. ARNs carry the region and account, so a
+prefix scan (`list(kind, prefix="arn:aws:batch:us-east-1:123456789012:")`) is a tenant's view.
+The store copies on the way in and out, so a caller can never mutate stored state by accident, and
+keeps insertion order, which is the order Describe calls return.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any, Protocol
+
+
+class ResourceStore(Protocol):
+    def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    def put(self, kind: str, key: str, document: dict[str, Any]) -> None: ...
+    def delete(self, kind: str, key: str) -> None: ...
+    def list(self, kind: str, prefix: str = "") -> list[dict[str, Any]]: ...
+    def clear(self) -> None: ...
+
+
+class MemoryResourceStore:
+    def __init__(self) -> None:
+        self._kinds: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lock = threading.RLock()
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            document = self._kinds.get(kind, {}).get(key)
+            return copy.deepcopy(document) if document is not None else None
+
+    def get_member(self, kind: str, key: str, member: str) -> Any:
+        """One top-level member of a document, not copied: for scalar members (strings, numbers)
+        read often, where copying the whole document would cost more than the answer."""
+        with self._lock:
+            document = self._kinds.get(kind, {}).get(key)
+            return document.get(member) if document is not None else None
+
+    def put(self, kind: str, key: str, document: dict[str, Any]) -> None:
+        with self._lock:
+            self._kinds.setdefault(kind, {})[key] = copy.deepcopy(document)
+
+    def delete(self, kind: str, key: str) -> None:
+        with self._lock:
+            self._kinds.get(kind, {}).pop(key, None)
+
+    def list(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(d) for k, d in self._kinds.get(kind, {}).items() if k.startswith(prefix)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kinds.clear()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by a service across a read-check-write sequence (e.g. unique names)."""
+        return self._lock
