@@ -1,0 +1,92 @@
+"""Multi-node parallel jobs, the pure parts (reference §11): node jobs and what each node is told.
+
+The parent is what the scheduler places: it holds the capacity of every node (its `container`
+carries the totals) and its status, times and exit come from the main node. When it is placed the
+engine spawns (or, for a later attempt, resets) one node job `<job id>#<n>` per node, starts the
+main node, and starts the others once the main node is RUNNING, passing them the main node's
+address. Applying all that is the engine's business (`engine.py`); this module builds records.
+
+Choices where the reference is silent (Appendix D.4):
+- Node jobs are created when the parent is first placed, in RUNNABLE, and are never scheduled on
+  their own nor listed by queue; each new attempt of the parent moves them back to RUNNABLE.
+- A node stopped because the main node exited ends by its own exit code (0: SUCCEEDED, a stop
+  signal: FAILED) with the status reason "Essential container in task exited"; a node that had
+  not started yet fails with MAIN_NODE_EXITED.
+- Only the main node's end decides the parent's attempt; retries restart every node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from emulator.engine.ids import job_arn, node_job_id
+from emulator.engine.records import Job, JobStatus
+
+MAIN_NODE_EXITED = "Main node exited before this node started"
+
+
+def spawn_nodes(parent: Job, now_ms: int) -> list[Job]:
+    """The parent's node jobs, created now in RUNNABLE: the queue, definition, retry strategy and
+    timeout of the parent; the container and DescribeJobs detail of the node's range."""
+    multinode = parent.multinode
+    assert multinode is not None
+    nodes = []
+    for index, node in enumerate(multinode.nodes):
+        node_id = node_job_id(parent.job_id, index)
+        nodes.append(
+            Job(
+                job_id=node_id,
+                arn=job_arn(parent.region, parent.account_id, node_id),
+                name=parent.name,
+                account_id=parent.account_id,
+                region=parent.region,
+                queue_arn=parent.queue_arn,
+                queue_name=parent.queue_name,
+                definition_arn=parent.definition_arn,
+                container=node.container,
+                status=JobStatus.RUNNABLE,
+                created_at_ms=now_ms,
+                runnable_at_ms=now_ms,
+                retry=parent.retry,
+                timeout_seconds=parent.timeout_seconds,
+                share_identifier=parent.share_identifier,
+                scheduling_priority=parent.scheduling_priority,
+                detail=node.detail,
+                transitions=((JobStatus.RUNNABLE, now_ms),),
+                multinode=replace(multinode, nodes=(), node_index=index),
+            )
+        )
+    return nodes
+
+
+def node_ids(parent: Job) -> list[str]:
+    multinode = parent.multinode
+    return [node_job_id(parent.job_id, index) for index in range(multinode.num_nodes if multinode else 0)]
+
+
+def main_node_id(parent: Job) -> str:
+    assert parent.multinode is not None
+    return node_job_id(parent.job_id, parent.multinode.main_node_index)
+
+
+def node_environment(node: Job, main_node_address: str | None) -> dict[str, str]:
+    """The MNP variables (§14.3); the main node's address only on the other nodes."""
+    multinode = node.multinode
+    assert multinode is not None and multinode.node_index is not None
+    environment = {
+        "AWS_BATCH_JOB_NODE_INDEX": str(multinode.node_index),
+        "AWS_BATCH_JOB_NUM_NODES": str(multinode.num_nodes),
+        "AWS_BATCH_JOB_MAIN_NODE_INDEX": str(multinode.main_node_index),
+    }
+    if not multinode.is_main_node and main_node_address:
+        environment["AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS"] = main_node_address
+    return environment
+
+
+def split_gpus(gpu_ids: tuple[int, ...], wanted: list[int]) -> list[tuple[int, ...]]:
+    """Hand out the parent's GPU indexes to its nodes, `wanted[i]` to node i, in order."""
+    shares, start = [], 0
+    for count in wanted:
+        shares.append(gpu_ids[start : start + count])
+        start += count
+    return shares

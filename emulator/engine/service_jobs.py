@@ -1,0 +1,525 @@
+"""ServiceJobEngine: the single owner of service-job state (SageMaker Training, reference §21).
+
+Lifecycle (ServiceJobStatus, in AWS's order): SUBMITTED -> RUNNABLE -> SCHEDULED -> STARTING ->
+RUNNING -> SUCCEEDED | FAILED. PENDING exists in the model but service jobs have no dependencies,
+so nothing enters it. SCHEDULED means "submitted to SageMaker" (`scheduledAt`; the job holds its
+capacity from here), STARTING "capacity acquired, downloading", RUNNING "training".
+
+Commands (`submit`, `terminate`, `update_priority`) record under one lock and wake the loop; a pass
+(`run_pass()`) moves each job at most one step, so every status is observable, and the loop runs
+another pass at once while anything moved. A pass reads the control plane through the injected
+topology source (outside the engine lock, so a service holding the resource store's lock while it
+calls a command can never deadlock with a pass), then:
+1. SUBMITTED jobs become RUNNABLE; jobs of a deleted queue are terminated;
+2. in-flight jobs whose step is due move on: SCHEDULED -> STARTING (or back to RUNNABLE with the
+   insufficient-capacity reason, keeping their place and spending no retry attempt), STARTING ->
+   RUNNING, RUNNING -> the attempt's end; an attempt past `timeoutConfig.attemptDurationSeconds`
+   (measured from RUNNING) fails, never retried;
+3. `service_scheduling.plan_scheduling()` decides what is SCHEDULED, blocked or terminated by a
+   `jobStateTimeLimitActions` rule.
+
+Nothing runs: this is a simulated SageMaker. Each attempt's `ServiceOutcome` comes from, in order,
+1. `script(key, *outcomes)` with the job id or job name as key (outcome n for attempt n, the last
+   repeats), also reachable as the test control POST /_emulator/service-job-outcomes;
+2. the payload's `HyperParameters` (see `outcome_from_hyper_parameters`);
+3. success after no time at all.
+All durations are measured on the engine's clock.
+
+Choices where AWS is unverified:
+- TerminateServiceJob acts at once, from any non-terminal status: the job is FAILED with the
+  caller's reason and `isTerminated`, and a running attempt ends with the same reason.
+- A failed attempt's statusReason is `Received status from SageMaker: <FailureReason>`, by analogy
+  with the documented `Received status from SageMaker: Training job completed`; the default
+  FailureReason is `Training job failed`. A timed-out attempt reads
+  `Job attempt duration exceeded timeout`, as for container jobs.
+- `startedAt` is set when the attempt reaches RUNNING; `attempts` lists finished attempts and
+  `latestAttempt` names the current (or last) training job. Insufficient-capacity fallbacks create
+  a new training job name but are not listed as attempts.
+- Training job ARNs are `arn:<partition>:sagemaker:<region>:<account>:training-job/AWSBatch<jobName>
+  <32 hex>` (the name form seen in AWS's event example; not truncated to SageMaker's 63 characters).
+Not modelled: preemption (`preemptionSummary` never appears), quota-share lending and borrowing,
+fair-share weights, running the training image.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from emulator.engine import service_scheduling as scheduling
+from emulator.engine.clock import Clock
+from emulator.engine.service_records import (
+    ServiceAttempt,
+    ServiceJob,
+    ServiceJobStatus,
+    ServiceJobSubmission,
+    ServiceTopology,
+    apply_transition,
+)
+
+log = logging.getLogger(__name__)
+
+S = ServiceJobStatus
+TRAINING_COMPLETED = "Received status from SageMaker: Training job completed"
+SAGEMAKER_STATUS = "Received status from SageMaker: {reason}"
+DEFAULT_FAILURE_REASON = "Training job failed"
+ATTEMPT_TIMED_OUT = "Job attempt duration exceeded timeout"
+QUEUE_DELETED = "Job queue deleted"
+
+# HyperParameters the simulated SageMaker reads (all optional, values are strings as SageMaker's).
+EXIT_PARAMETER = "batch-emulator-exit"  # "succeeded" (default) | "failed"
+FAILURE_REASON_PARAMETER = "batch-emulator-failure-reason"  # SageMaker's FailureReason
+DURATION_PARAMETER = "batch-emulator-duration-seconds"  # RUNNING -> end
+CAPACITY_PARAMETER = "batch-emulator-insufficient-capacity"  # capacity failures before STARTING
+
+# With RUNNABLE jobs waiting, the loop looks again this often even when nothing wakes it: capacity
+# raised through UpdateServiceEnvironment or UpdateQuotaShare does not call this engine.
+TOPOLOGY_RECHECK_SECONDS = 1.0
+
+
+class ServiceJobNotFoundError(Exception):
+    """A command named a service job id the engine does not hold."""
+
+
+class ServiceJobFinishedError(Exception):
+    """A command that needs a non-terminal job named a SUCCEEDED or FAILED one."""
+
+
+class DuplicateServiceJobError(Exception):
+    """The same client token and request were already submitted (reference §1.8)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOutcome:
+    """What the simulated SageMaker does with one attempt."""
+
+    succeeded: bool = True
+    failure_reason: str = DEFAULT_FAILURE_REASON
+    scheduled_ms: int = 0  # SCHEDULED -> STARTING
+    starting_ms: int = 0  # STARTING -> RUNNING
+    duration_ms: int = 0  # RUNNING -> end
+    insufficient_capacity: int = 0  # times SCHEDULED falls back to RUNNABLE before STARTING
+
+    @property
+    def status_reason(self) -> str:
+        if self.succeeded:
+            return TRAINING_COMPLETED
+        return SAGEMAKER_STATUS.format(reason=self.failure_reason)
+
+
+def outcome_from_hyper_parameters(parameters: Mapping[str, str]) -> ServiceOutcome:
+    """The outcome the payload's HyperParameters ask for (EXIT_PARAMETER and friends above).
+    A value that cannot be read fails the attempt, saying why."""
+    exit_value = parameters.get(EXIT_PARAMETER, "succeeded").strip().lower()
+    try:
+        if exit_value not in ("succeeded", "failed"):
+            raise ValueError(f'{EXIT_PARAMETER} must be "succeeded" or "failed"')
+        duration_ms = int(float(parameters.get(DURATION_PARAMETER, "0")) * 1000)
+        capacity_failures = int(parameters.get(CAPACITY_PARAMETER, "0"))
+    except ValueError as error:
+        return ServiceOutcome(succeeded=False, failure_reason=f"ClientError: {error}")
+    return ServiceOutcome(
+        succeeded=exit_value == "succeeded",
+        failure_reason=parameters.get(FAILURE_REASON_PARAMETER) or DEFAULT_FAILURE_REASON,
+        duration_ms=max(0, duration_ms),
+        insufficient_capacity=max(0, capacity_failures),
+    )
+
+
+@dataclass(slots=True)
+class _AttemptPlan:
+    outcome: ServiceOutcome
+    capacity_failures_left: int
+
+
+class ServiceJobEngine:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        topology_source: Callable[[], ServiceTopology] | None = None,
+        new_resource_suffix: Callable[[], str] | None = None,
+    ) -> None:
+        self.clock = clock
+        self._topology_source = topology_source
+        self._new_suffix = new_resource_suffix or (lambda: uuid.uuid4().hex)
+        self._lock = threading.RLock()
+        self._wakeup = threading.Condition()
+        self._wanted = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[ServiceJob, ServiceJobStatus], None]] = []
+        self._notify_lock = threading.RLock()
+        self._scripts: dict[str, tuple[ServiceOutcome, ...]] = {}
+        self._clear()
+        add_listener = getattr(clock, "add_listener", None)
+        if callable(add_listener):
+            add_listener(self.wake)
+
+    def _clear(self) -> None:
+        self._topology = ServiceTopology()
+        self._jobs: dict[str, ServiceJob] = {}
+        self._by_status: dict[ServiceJobStatus, dict[str, None]] = {status: {} for status in S}
+        self._by_queue: dict[str, dict[str, None]] = {}
+        self._tokens: dict[tuple[str | None, str | None], str] = {}  # (token, request digest) -> job id
+        self._plans: dict[str, _AttemptPlan] = {}
+        self._next_sequence = 0
+        self._time_limit_wake_ms: int | None = None
+        self._again = False  # something moved since the last pass began: run one at once
+        self._notices: list[tuple[ServiceJob, ServiceJobStatus]] = []
+
+    def bind_topology(self, source: Callable[[], ServiceTopology]) -> None:
+        """Where each pass reads service environments, queues and quota shares from."""
+        self._topology_source = source
+        self.wake()
+
+    # ---- scripting (simulated SageMaker) ----
+    def script(self, key: str, *outcomes: ServiceOutcome) -> None:
+        """Outcomes for the attempts of the service jobs `key` (job id or name) names."""
+        if not outcomes:
+            raise ValueError("script() needs at least one ServiceOutcome")
+        with self._lock:
+            self._scripts[key] = tuple(outcomes)
+
+    def clear_scripts(self) -> None:
+        with self._lock:
+            self._scripts.clear()
+
+    # ---- commands ----
+    def submit(self, submission: ServiceJobSubmission) -> ServiceJob:
+        with self._lock:
+            token_key = (submission.client_token, submission.request_digest)
+            if submission.client_token is not None and token_key in self._tokens:
+                raise DuplicateServiceJobError(self._tokens[token_key])
+            now = self.clock.now_ms()
+            job = ServiceJob(
+                submission=submission,
+                created_at_ms=now,
+                sequence=self._next_sequence,
+                scheduling_priority=submission.scheduling_priority,
+                transitions=((S.SUBMITTED, now),),
+            )
+            self._next_sequence += 1
+            self._jobs[job.job_id] = job
+            self._by_status[job.status][job.job_id] = None
+            self._by_queue.setdefault(job.queue_arn, {})[job.job_id] = None
+            if submission.client_token is not None:
+                self._tokens[token_key] = job.job_id
+            self._notice(job)
+        log.info("service job %s: SUBMITTED to %s", job.job_id, job.queue_arn)
+        self.wake()
+        return job
+
+    def terminate(self, job_id: str, reason: str) -> None:
+        """From any non-terminal status; a finished job is left as it is."""
+        with self._lock:
+            job = self._require(job_id)
+            if not job.status.is_terminal:
+                self._terminate(job, reason, self.clock.now_ms())
+                self._again = True  # its capacity is free: a pass is due
+        self._notify()
+        self.wake()
+
+    def update_priority(self, job_id: str, scheduling_priority: int) -> ServiceJob:
+        with self._lock:
+            job = self._require(job_id)
+            if job.status.is_terminal:
+                raise ServiceJobFinishedError(job.status.value)
+            job = self._jobs[job_id] = replace(job, scheduling_priority=scheduling_priority)
+            self._again = True
+        self.wake()
+        return job
+
+    def reset(self) -> None:
+        """Forget every service job and script."""
+        with self._lock:
+            self._clear()
+            self._scripts.clear()
+
+    # ---- queries ----
+    def get_job(self, job_id: str) -> ServiceJob | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def list_jobs(
+        self, *, queue_arn: str | None = None, status: ServiceJobStatus | None = None
+    ) -> list[ServiceJob]:
+        """Jobs in creation order, optionally of one queue and one status."""
+        with self._lock:
+            if status is not None:
+                ids = self._by_status[status]
+                if queue_arn is not None:
+                    members = self._by_queue.get(queue_arn, {})
+                    ids = {job_id: None for job_id in ids if job_id in members}
+            elif queue_arn is not None:
+                ids = self._by_queue.get(queue_arn, {})
+            else:
+                ids = self._jobs
+            jobs = [self._jobs[job_id] for job_id in ids]
+        return sorted(jobs, key=lambda job: job.sequence)
+
+    def add_listener(self, listener: Callable[[ServiceJob, ServiceJobStatus], None]) -> None:
+        """Call `listener(job, status)` for every status a job enters, in order, outside the lock."""
+        with self._notify_lock:
+            self._listeners.append(listener)
+
+    def next_wakeup_ms(self) -> int | None:
+        """The earliest clock time at which a pass has something to do without any command."""
+        with self._lock:
+            if self._again or self._by_status[S.SUBMITTED]:
+                return self.clock.now_ms()
+            candidates = [self._time_limit_wake_ms]
+            for status in (S.SCHEDULED, S.STARTING, S.RUNNING):
+                for job_id in self._by_status[status]:
+                    job = self._jobs[job_id]
+                    candidates += [job.step_due_ms, job.deadline_ms]
+        known = [value for value in candidates if value is not None]
+        return min(known) if known else None
+
+    # ---- the pass ----
+    def run_pass(self) -> None:
+        source = self._topology_source
+        topology = source() if source is not None else None  # never under the engine lock
+        with self._lock:
+            if topology is not None:
+                self._topology = topology
+            now = self.clock.now_ms()
+            moved: set[str] = set()
+            for job_id in list(self._by_status[S.SUBMITTED]):
+                self._move(self._jobs[job_id], S.RUNNABLE, now, runnable_at_ms=now)
+                moved.add(job_id)
+            self._terminate_deleted_queues(now, moved)
+            for status in (S.RUNNING, S.STARTING, S.SCHEDULED):
+                for job_id in list(self._by_status[status]):
+                    if job_id not in moved and self._step(self._jobs[job_id], now):
+                        moved.add(job_id)
+            runnable = [self._jobs[job_id] for job_id in self._by_status[S.RUNNABLE] if job_id not in moved]
+            in_flight = [
+                self._jobs[job_id]
+                for status in (S.SCHEDULED, S.STARTING, S.RUNNING)
+                for job_id in self._by_status[status]
+            ]
+            plan = scheduling.plan_scheduling(self._topology, runnable, in_flight, now)
+            self._time_limit_wake_ms = plan.wake_at_ms
+            for decision in plan.decisions:
+                if self._apply(decision, now):
+                    moved.add(decision.job_id)
+            self._again = bool(moved)
+        self._notify()
+
+    def _terminate_deleted_queues(self, now: int, moved: set[str]) -> None:
+        for queue in self._topology.queues.values():
+            if not queue.is_deleted:
+                continue
+            for job_id in list(self._by_queue.get(queue.arn, {})):
+                job = self._jobs[job_id]
+                if not job.status.is_terminal:
+                    self._terminate(job, QUEUE_DELETED, now)
+                    moved.add(job_id)
+
+    def _step(self, job: ServiceJob, now: int) -> bool:
+        """Move an in-flight job on if its step (or its timeout) is due; True if it moved."""
+        if job.status is S.RUNNING and job.deadline_ms is not None and job.deadline_ms <= now:
+            if job.step_due_ms is None or job.deadline_ms <= job.step_due_ms:
+                self._end_attempt(job, now, ATTEMPT_TIMED_OUT, succeeded=False, may_retry=False)
+                return True
+        if job.step_due_ms is None or job.step_due_ms > now:
+            return False
+        plan = self._plans[job.job_id]
+        if job.status is S.SCHEDULED:
+            if plan.capacity_failures_left > 0:
+                plan.capacity_failures_left -= 1
+                self._move(
+                    job,
+                    S.RUNNABLE,
+                    now,
+                    status_reason=scheduling.INSUFFICIENT_INSTANCE_CAPACITY,
+                    current_attempt=None,
+                    step_due_ms=None,
+                )
+            else:
+                self._move(job, S.STARTING, now, step_due_ms=now + plan.outcome.starting_ms)
+        elif job.status is S.STARTING:
+            attempt = replace(job.current_attempt, started_at_ms=now)
+            timeout = job.submission.attempt_duration_seconds
+            self._move(
+                job,
+                S.RUNNING,
+                now,
+                current_attempt=attempt,
+                started_at_ms=now,
+                step_due_ms=now + plan.outcome.duration_ms,
+                deadline_ms=now + timeout * 1000 if timeout is not None else None,
+            )
+        else:
+            outcome = plan.outcome
+            self._end_attempt(job, now, outcome.status_reason, succeeded=outcome.succeeded)
+        return True
+
+    def _apply(self, decision: scheduling.ServiceDecision, now: int) -> bool:
+        job = self._jobs[decision.job_id]
+        if isinstance(decision, scheduling.Block):
+            self._jobs[job.job_id] = replace(job, status_reason=decision.reason)
+            if decision.reason is not None:
+                log.info("service job %s: blocked: %s", job.job_id, decision.reason)
+            return False
+        if isinstance(decision, scheduling.Terminate):
+            self._terminate(job, decision.reason, now)
+            return True
+        self._schedule(job, now)
+        return True
+
+    def _schedule(self, job: ServiceJob, now: int) -> None:
+        plan = self._plans.get(job.job_id)
+        if plan is None:  # a new attempt; a resubmission after a capacity failure keeps its plan
+            outcome = self._outcome_for(job, len(job.attempts) + 1)
+            plan = self._plans[job.job_id] = _AttemptPlan(outcome, outcome.insufficient_capacity)
+        self._move(
+            job,
+            S.SCHEDULED,
+            now,
+            status_reason=None,
+            scheduled_at_ms=now,
+            current_attempt=ServiceAttempt(training_job_arn=self._training_job_arn(job)),
+            capacity_wait_since_ms=job.capacity_wait_since_ms
+            if job.capacity_wait_since_ms is not None
+            else now,
+            step_due_ms=now + plan.outcome.scheduled_ms,
+        )
+
+    def _end_attempt(
+        self, job: ServiceJob, now: int, reason: str, *, succeeded: bool, may_retry: bool = True
+    ) -> None:
+        attempt = replace(job.current_attempt, stopped_at_ms=now, status_reason=reason)
+        attempts = (*job.attempts, attempt)
+        self._plans.pop(job.job_id, None)
+        ended = dict(
+            attempts=attempts,
+            current_attempt=None,
+            step_due_ms=None,
+            deadline_ms=None,
+            capacity_wait_since_ms=None,
+        )
+        if succeeded:
+            self._move(job, S.SUCCEEDED, now, status_reason=reason, stopped_at_ms=now, **ended)
+        elif may_retry and scheduling.should_retry(job.submission.retry, len(attempts), reason):
+            log.info("service job %s: attempt %d failed (%s), retrying", job.job_id, len(attempts), reason)
+            self._move(job, S.RUNNABLE, now, status_reason=None, runnable_at_ms=now, **ended)
+        else:
+            self._move(job, S.FAILED, now, status_reason=reason, stopped_at_ms=now, **ended)
+
+    def _terminate(self, job: ServiceJob, reason: str, now: int) -> None:
+        attempts = job.attempts
+        if job.current_attempt is not None:
+            attempts = (*attempts, replace(job.current_attempt, stopped_at_ms=now, status_reason=reason))
+        self._plans.pop(job.job_id, None)
+        self._move(
+            job,
+            S.FAILED,
+            now,
+            status_reason=reason,
+            is_terminated=True,
+            stopped_at_ms=now,
+            attempts=attempts,
+            current_attempt=None,
+            step_due_ms=None,
+            deadline_ms=None,
+        )
+
+    def _move(self, job: ServiceJob, to: ServiceJobStatus, now: int, **changes: object) -> ServiceJob:
+        new = apply_transition(job, to, now, **changes)
+        self._jobs[job.job_id] = new
+        del self._by_status[job.status][job.job_id]
+        self._by_status[to][job.job_id] = None
+        self._notice(new)
+        log.info("service job %s: %s -> %s", job.job_id, job.status.value, to.value)
+        return new
+
+    def _outcome_for(self, job: ServiceJob, attempt_number: int) -> ServiceOutcome:
+        for key in (job.job_id, job.job_name):
+            outcomes = self._scripts.get(key)
+            if outcomes:
+                return outcomes[min(attempt_number, len(outcomes)) - 1]
+        parameters = dict(job.submission.hyper_parameters)
+        return outcome_from_hyper_parameters(parameters) if parameters else ServiceOutcome()
+
+    def _training_job_arn(self, job: ServiceJob) -> str:
+        """`arn:<partition>:sagemaker:<region>:<account>:training-job/AWSBatch<jobName><32 hex>`."""
+        parts = job.submission.job_arn.split(":")
+        partition, region, account = parts[1], parts[3], parts[4]
+        name = f"AWSBatch{job.job_name}{self._new_suffix()}"
+        return f"arn:{partition}:sagemaker:{region}:{account}:training-job/{name}"
+
+    def _require(self, job_id: str) -> ServiceJob:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise ServiceJobNotFoundError(job_id)
+        return job
+
+    # ---- notifications ----
+    def _notice(self, job: ServiceJob) -> None:
+        if self._listeners:
+            self._notices.append((job, job.status))
+
+    def _notify(self) -> None:
+        with self._notify_lock:
+            with self._lock:
+                notices, self._notices = self._notices, []
+            for job, status in notices:
+                for listener in self._listeners:
+                    try:
+                        listener(job, status)
+                    except Exception:  # a listener's bug must not stop the engine
+                        log.exception("service job %s: state-change listener failed", job.job_id)
+
+    # ---- the loop ----
+    def wake(self) -> None:
+        """Ask the background loop for a pass now (commands and clock jumps call this)."""
+        with self._wakeup:
+            self._wanted = True
+            self._wakeup.notify_all()
+
+    def start(self) -> None:
+        """Start the one background loop thread (idempotent)."""
+        with self._wakeup:
+            if self._thread is not None:
+                return
+            self._closed = False
+            self._thread = threading.Thread(target=self._loop, name="batch-service-jobs", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        with self._wakeup:
+            self._closed = True
+            self._wakeup.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            timeout = self._wait_seconds()
+            with self._wakeup:
+                if not self._wanted and not self._closed and (timeout is None or timeout > 0):
+                    self._wakeup.wait(timeout)
+                if self._closed:
+                    return
+                self._wanted = False
+            try:
+                self.run_pass()
+            except Exception:  # the loop must survive a bad pass; the next one repairs state
+                log.exception("service-job pass failed")
+
+    def _wait_seconds(self) -> float | None:
+        """Until the next deadline; None (until woken) when nothing is due and nothing waits."""
+        wakeup_ms = self.next_wakeup_ms()
+        with self._lock:
+            waiting = bool(self._by_status[S.RUNNABLE])
+        ceiling = TOPOLOGY_RECHECK_SECONDS if waiting else None
+        if wakeup_ms is None:
+            return ceiling
+        seconds = max(0.0, (wakeup_ms - self.clock.now_ms()) / 1000)
+        return seconds if ceiling is None else min(ceiling, seconds)

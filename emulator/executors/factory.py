@@ -1,0 +1,84 @@
+"""Chooses and builds the executor named by `Settings.executor`.
+
+"docker" needs a reachable daemon and says so plainly when there is none; "auto" takes Docker when
+the daemon answers a ping within a couple of seconds and falls back to local processes otherwise;
+"simulated" runs scripted outcomes on the engine's clock. Each executor is imported only when
+chosen, so a process-only host never touches the Docker SDK's connection code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from emulator.config import Settings
+from emulator.engine.clock import Clock
+from emulator.executors.base import Executor
+from emulator.stores.base import LogStore
+
+logger = logging.getLogger(__name__)
+
+PING_TIMEOUT_SECONDS = 2
+
+
+class DockerUnavailableError(RuntimeError):
+    """settings.executor is "docker" but no Docker daemon answers."""
+
+
+def docker_available() -> bool:
+    """True when a Docker daemon (DOCKER_HOST or the default socket) answers a ping within ~2 s."""
+    import docker
+    import docker.errors
+    import requests.exceptions
+
+    try:
+        client = docker.from_env(timeout=PING_TIMEOUT_SECONDS)
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return False
+    finally:
+        client.close()
+
+
+def create_executor(settings: Settings, *, clock: Clock, log_store: LogStore) -> Executor:
+    kind = settings.executor
+    if kind == "auto":
+        kind = "docker" if docker_available() else "process"
+        logger.info("executor auto: chose %s", kind)
+    if kind == "docker":
+        return _docker_executor(settings, log_store)
+    if kind == "process":
+        from emulator.executors.process import ProcessExecutor
+
+        return ProcessExecutor(log_store, stop_timeout_seconds=settings.stop_timeout_seconds)
+    if kind == "simulated":
+        from emulator.executors.simulated import SimulatedExecutor
+
+        return SimulatedExecutor(clock, log_store=log_store)
+    raise ValueError(
+        f"unknown executor {settings.executor!r}; choose one of auto, docker, process, simulated"
+    )
+
+
+def _docker_executor(settings: Settings, log_store: LogStore) -> Executor:
+    import docker.errors
+    import requests.exceptions
+
+    from emulator.executors.docker import DockerExecutor
+
+    try:
+        return DockerExecutor(
+            log_store,
+            stop_timeout_seconds=settings.stop_timeout_seconds,
+            max_workers=max(1, settings.max_running),
+            # With a state directory, leftovers are removed after the restored engine has adopted
+            # the containers still running its attempts (DockerExecutor.remove_leftovers).
+            remove_leftovers=not settings.state_dir,
+        )
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise DockerUnavailableError(
+            f"executor 'docker' needs a Docker daemon, and none answers ({exc}); start one, set DOCKER_HOST, "
+            "or choose --executor process"
+        ) from exc
