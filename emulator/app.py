@@ -1,0 +1,264 @@
+"""create_app(settings) -> Flask app: the only module that wires every layer together.
+
+protocol -> services -> engine -> executors -> stores. One catch-all view hands every AWS request
+to routing; the emulator's own endpoints live in a blueprint under `/_emulator/`, a prefix no AWS
+path can reach.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from emulator.bootstrap import bootstrap
+from emulator.config import Settings
+from emulator.engine.clock import Clock, ControllableClock
+from emulator.engine.engine import Engine
+from emulator.engine.service_jobs import ServiceJobEngine
+from emulator.executors.faults import FaultInjectingExecutor
+from emulator.protocol.auth import SignedRequest, SigV4Verifier, parse_keys
+from emulator.protocol.dispatch import Dispatcher, ServiceBinding, request_context
+from emulator.protocol.errors import ServiceError, UnknownOperationError
+from emulator.protocol.parsing import parse_request
+from emulator.protocol.routing import Router
+from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
+from emulator.protocol.specs import BATCH, LOGS, load_service_model
+from emulator.services.batch.events import EventBuffer, JobEventPublisher, WebhookDelivery
+from emulator.services.batch.provider import BatchProvider
+from emulator.services.batch.restore import republish_topology
+from emulator.services.logs.provider import LogsProvider
+from emulator.stores.base import LogStore
+from emulator.stores.jobs import JobStore
+from emulator.stores.memory import MemoryLogStore
+from emulator.stores.resources import MemoryResourceStore, ResourceStore
+from emulator.stores.sqlite import StateDatabase
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_emulator"
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+@dataclass
+class Runtime:
+    """Everything create_app built, kept on the app so tests and controls can reach it."""
+
+    settings: Settings
+    clock: Clock
+    executor: FaultInjectingExecutor
+    engine: Engine
+    resources: ResourceStore
+    logs: LogStore
+    batch: BatchProvider
+    # Unexpected exceptions raised while serving, for the pytest plugin to re-raise in the test.
+    server_errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # "Batch Job State Change" events (services/batch/events.py), read by /_emulator/events.
+    events: EventBuffer = field(default_factory=EventBuffer)
+    publisher: JobEventPublisher | None = None
+    # The state directory's SQLite file (--state-dir); None when state lives in memory.
+    database: StateDatabase | None = None
+
+    def reset(self) -> None:
+        """Forget every resource, job and log line; stop whatever is running."""
+        with self.lock:
+            self.engine.reset()
+            self.batch.service_engine.reset()
+            self.executor.clear_faults()
+            clear_scripts = getattr(self.executor.inner, "clear_scripts", None)
+            if clear_scripts is not None:
+                clear_scripts()
+            self.resources.clear()
+            self.logs.clear()
+            self.events.clear()
+            reset_clock = getattr(self.clock, "reset", None)
+            if reset_clock is not None:  # with no jobs left, time may return to the wall clock
+                reset_clock()
+
+    def live_attempts(self) -> list[str]:
+        """Attempt ids whose container or process still exists."""
+        return list(self.executor.live_attempts())
+
+
+def build_executor(settings: Settings, clock: Clock, logs: LogStore) -> FaultInjectingExecutor:
+    from emulator.executors.factory import create_executor
+
+    return FaultInjectingExecutor(create_executor(settings, clock=clock, log_store=logs))
+
+
+def open_stores(
+    settings: Settings, clock: Clock
+) -> tuple[ResourceStore, LogStore, JobStore | None, StateDatabase | None]:
+    """Memory stores, or with a state directory (--state-dir) the SQLite stores on its one file."""
+    if not settings.state_dir:
+        return MemoryResourceStore(), MemoryLogStore(now_ms=clock.now_ms), None, None
+    from emulator.stores.sqlite import SqliteJobStore, SqliteLogStore, SqliteResourceStore
+
+    database = StateDatabase(settings.state_dir, synchronous=settings.state_sync)
+    resources = SqliteResourceStore(database)
+    return resources, SqliteLogStore(database, now_ms=clock.now_ms), SqliteJobStore(database), database
+
+
+def restore_state(batch: BatchProvider, engine: Engine, executor: FaultInjectingExecutor) -> bool:
+    """A start on a state directory: push the stored topology to the engine, reload the jobs
+    (adopting the attempts whose containers still run), then let the executor remove what dead
+    emulators left behind, which must come after adoption. True when resources were found."""
+    found = republish_topology(batch)
+    adopted = engine.restore()
+    remove_leftovers = getattr(executor, "remove_leftovers", None)
+    if callable(remove_leftovers):
+        remove_leftovers()
+    log.info("state restored: %d jobs, %d running attempts adopted", len(engine.list_jobs()), len(adopted))
+    return found
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    settings = settings or Settings()
+    # Wall time that the test controls can pause and move forward (simulated runs, timeouts).
+    clock = clock or ControllableClock()
+    resources, logs, job_store, database = open_stores(settings, clock)
+    executor = build_executor(settings, clock, logs)
+    engine = Engine(
+        clock=clock,
+        executor=executor,
+        max_running=settings.max_running,
+        job_store=job_store,
+        endpoint_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        gpus=settings.resolved_gpus(),
+    )
+    # Service jobs (SageMaker Training) run on their own engine, on the same clock.
+    service_engine = ServiceJobEngine(clock=clock)
+    batch = BatchProvider(
+        store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
+    )
+    runtime = Runtime(settings, clock, executor, engine, resources, logs, batch, database=database)
+    webhook = WebhookDelivery(settings.event_webhook_url) if settings.event_webhook_url else None
+    if webhook is not None:
+        webhook.start()
+    runtime.publisher = JobEventPublisher(
+        render_detail=batch.render_job_detail, buffer=runtime.events, webhook=webhook
+    )
+    engine.add_listener(runtime.publisher.on_status)
+    restored = database is not None and restore_state(batch, engine, executor)
+    # `default` compute environment, queue and definition (emulator/bootstrap.py), unless restored
+    if settings.bootstrap and not restored:
+        bootstrap(batch, settings)
+
+    batch_model = load_service_model(BATCH)
+    logs_model = load_service_model(LOGS)
+    router = Router([batch_model, logs_model])
+    dispatcher = Dispatcher(
+        [
+            ServiceBinding(batch_model, batch, "ClientException", True, "ServerException"),
+            ServiceBinding(
+                logs_model,
+                LogsProvider(store=logs, clock=clock),
+                "InvalidParameterException",
+                False,
+                "ServiceUnavailableException",
+            ),
+        ]
+    )
+
+    verifier = SigV4Verifier(parse_keys(settings.auth_keys)) if settings.auth_keys else None
+
+    app = Flask("batch-emulator")
+    app.config["RUNTIME"] = runtime
+
+    if settings.test_controls:
+        from emulator.testing.controls import create_controls_blueprint
+
+        app.register_blueprint(create_controls_blueprint(runtime), url_prefix=CONTROL_PREFIX)
+
+    def handle_aws(path: str = "") -> Response:
+        request_id = str(uuid.uuid4())
+        service = None
+        try:
+            if verifier is not None:
+                verifier.verify(_signed_request())
+            route = router.route(request.method, request.path, request.headers.get("X-Amz-Target"))
+            service = route.service
+            params = parse_request(
+                route.operation,
+                body=request.get_data(cache=True),
+                path_labels=route.path_labels,
+                query=request.args.to_dict(flat=False),
+                headers=request.headers,
+            )
+            context = request_context(
+                request.headers.get("Authorization"),
+                request.args.get("X-Amz-Credential"),
+                default_account_id=settings.account_id,
+                default_region=settings.region,
+                request_id=request_id,
+            )
+            result = dispatcher.dispatch(route, params, context)
+            wire = serialize_result(route.service, route.operation, result, request_id)
+        except ServiceError as error:
+            wire = serialize_error(service, error, request_id)
+        except HTTPException as error:  # e.g. the client sent less body than Content-Length said
+            wire = serialize_error(service, protocol_error(error), request_id)
+        except Exception as exc:  # one place turns the unexpected into one 500, logged once
+            log.exception("internal error serving %s %s", request.method, request.path)
+            runtime.server_errors.append(exc)
+            code = dispatcher.binding(service).server_error_code if service is not None else "ServerException"
+            wire = serialize_error(
+                service, ServiceError(code, "An internal error occurred.", status=500), request_id
+            )
+        return _to_flask(wire)
+
+    @app.errorhandler(HTTPException)
+    def aws_shaped_http_error(error: HTTPException) -> Response:
+        """What Flask itself refuses (a path no rule matches, a method outside the list) still
+        gets an AWS-shaped error, never an HTML page."""
+        return _to_flask(serialize_error(None, protocol_error(error), str(uuid.uuid4())))
+
+    app.add_url_rule("/", "aws_root", handle_aws, methods=_METHODS)
+    app.add_url_rule("/<path:path>", "aws", handle_aws, methods=_METHODS)
+    engine.start()
+    service_engine.start()
+    return app
+
+
+def _signed_request() -> SignedRequest:
+    # The request line as the client sent it: the signature covers the still-encoded path.
+    raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    return SignedRequest(
+        method=request.method,
+        url=f"{request.scheme}://{request.host}{raw_path}",
+        headers=dict(request.headers),
+        body=request.get_data(cache=True),
+    )
+
+
+def protocol_error(error: HTTPException) -> ServiceError:
+    status = error.code or 400
+    if status in (404, 405):
+        return UnknownOperationError(
+            f"No operation matches {request.method} {request.path!r}.", status=status
+        )
+    return ServiceError("SerializationException", error.description or error.name, status=min(status, 499))
+
+
+def _to_flask(wire: WireResponse) -> Response:
+    return Response(wire.body, status=wire.status, headers=wire.headers)
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.config["RUNTIME"]
+
+
+def close_app(app: Flask) -> None:
+    runtime = runtime_of(app)
+    runtime.engine.close()
+    runtime.batch.service_engine.close()
+    runtime.executor.close()
+    if runtime.publisher is not None:
+        runtime.publisher.close()
+    if runtime.database is not None:
+        runtime.database.close()

@@ -1,0 +1,62 @@
+"""Serving the app: the main listener, plus the one Docker jobs use to call the emulator back.
+
+A server bound to 127.0.0.1 is out of reach of containers: inside one, `host.docker.internal`
+resolves to the Docker bridge's gateway address, not to the host's loopback. So when jobs run in
+Docker and the emulator listens on loopback, it also listens on the bridge gateway, same port.
+That address exists only on this host (containers and the host itself reach it), so the
+loopback-only promise of the default bind still holds for the network outside.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from flask import Flask
+
+from emulator.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def docker_bridge_gateway() -> str | None:
+    """The default bridge network's gateway address, or None where there is none (no daemon,
+    Docker Desktop's VM, a daemon without a bridge)."""
+    import docker
+    import requests
+
+    try:
+        client = docker.from_env(timeout=5)
+        try:
+            configs = client.networks.get("bridge").attrs.get("IPAM", {}).get("Config") or []
+        finally:
+            client.close()
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return None
+    for config in configs:
+        if config.get("Gateway") and ":" not in config["Gateway"]:
+            return config["Gateway"]
+        if config.get("Subnet") and ":" not in config["Subnet"]:
+            # Some daemons leave Gateway out for the default bridge: it is the subnet's first host.
+            return str(next(ipaddress.ip_network(config["Subnet"], strict=False).hosts()))
+    return None
+
+
+def start_callback_listener(app: Flask, settings: Settings, executor_name: str):
+    """Listen on the bridge gateway too when Docker jobs could not otherwise reach a loopback server."""
+    if executor_name != "DockerExecutor" or not settings.is_loopback:
+        return None
+    gateway = docker_bridge_gateway()
+    if gateway is None:
+        return None
+    from emulator.testing.server import ServerThread  # emulator.testing imports this module
+
+    try:
+        listener = ServerThread(app, gateway, settings.port).start()
+    except OSError as error:
+        log.warning(
+            "jobs in containers cannot call the emulator back: listening on %s failed: %s", gateway, error
+        )
+        return None
+    log.info("containers reach the emulator at http://%s:%d (host.docker.internal)", gateway, settings.port)
+    return listener

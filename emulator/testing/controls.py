@@ -1,0 +1,195 @@
+"""Test controls: the emulator's own endpoints under /_emulator/, outside AWS's API.
+
+    GET  /_emulator/health                     {"status": "ok", "executor": ..., "region": ...}
+    POST /_emulator/reset                      forget every resource, job and log; stop what runs
+    GET  /_emulator/clock                      {"nowMs": ..., "paused": ...}
+    POST /_emulator/clock/pause                freeze the engine's clock
+    POST /_emulator/clock/resume               let it run again (time never goes backwards)
+    POST /_emulator/clock/advance              {"seconds": 30} move it forward
+    POST /_emulator/outcomes                   {"key": job id | array parent id | job name | definition ARN,
+                                                "outcomes": [{"exitCode": 1, "durationSeconds": 5,
+                                                              "output": ["line"], "failToStartReason": "...",
+                                                              "reason": "..."}]}   (simulated executor)
+    POST /_emulator/jobs/<job id>/fault        {"fault": "host-termination" | "oom"}
+    POST /_emulator/images/unpullable          {"image": "repo/name:tag"}
+    GET  /_emulator/jobs/<job id>/history      the job's status changes with their times
+    GET  /_emulator/events?jobId=&detailType=  {"events": [...]} EventBridge-shaped events, oldest first
+    POST /_emulator/service-job-outcomes       {"key": service job id | job name,
+                                                "outcomes": [{"succeeded": false, "failureReason": "...",
+                                                              "scheduledSeconds": 0, "startingSeconds": 0,
+                                                              "durationSeconds": 5,
+                                                              "insufficientCapacity": 0}]}
+                                               (the simulated SageMaker; any executor)
+
+`emulator.testing.client.ControlClient` calls them from Python. `test_controls=False`
+(EMULATOR_TEST_CONTROLS=false) switches them off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, jsonify, request
+
+if TYPE_CHECKING:
+    from emulator.app import Runtime
+
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+
+
+def _bad_request(message: str, status: int = 400):
+    return jsonify(message=message), status
+
+
+def body() -> dict[str, Any]:
+    document = request.get_json(silent=True)
+    return document if isinstance(document, dict) else {}
+
+
+def create_controls_blueprint(runtime: Runtime) -> Blueprint:
+    controls = Blueprint("emulator_controls", __name__)
+    _add_state_controls(controls, runtime)
+    _add_clock_controls(controls, runtime)
+    _add_outcome_controls(controls, runtime)
+    _add_fault_controls(controls, runtime)
+    _add_event_controls(controls, runtime)
+    _add_service_job_controls(controls, runtime)
+    return controls
+
+
+def _add_state_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.get("/health")
+    def health():
+        return jsonify(
+            status="ok",
+            executor=type(runtime.executor.inner).__name__,
+            region=runtime.settings.region,
+            accountId=runtime.settings.account_id,
+        )
+
+    @controls.post("/reset")
+    def reset():
+        runtime.reset()
+        return jsonify(status="reset")
+
+    @controls.get("/jobs/<job_id>/history")
+    def history(job_id: str):
+        job = runtime.engine.get_job(job_id)
+        if job is None:
+            return _bad_request(f"job {job_id} not found", 404)
+        return jsonify(
+            jobId=job_id,
+            history=[{"status": status.value, "atMs": at_ms} for status, at_ms in job.transitions],
+        )
+
+
+def _add_clock_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.get("/clock")
+    def clock():
+        return jsonify(nowMs=runtime.clock.now_ms(), paused=runtime.clock.is_paused)
+
+    @controls.post("/clock/pause")
+    def pause():
+        return jsonify(nowMs=runtime.clock.pause(), paused=True)
+
+    @controls.post("/clock/resume")
+    def resume():
+        return jsonify(nowMs=runtime.clock.resume(), paused=False)
+
+    @controls.post("/clock/advance")
+    def advance():
+        seconds = body().get("seconds")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            return _bad_request("advance needs a non-negative number of seconds")
+        now = runtime.clock.advance(int(seconds * 1000))
+        return jsonify(nowMs=now, paused=runtime.clock.is_paused)
+
+
+def _add_outcome_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.post("/outcomes")
+    def outcomes():
+        from emulator.executors.simulated import Outcome, SimulatedExecutor
+
+        if not isinstance(runtime.executor.inner, SimulatedExecutor):
+            return _bad_request("scripted outcomes need the simulated executor (--executor simulated)", 409)
+        document = body()
+        key = document.get("key")
+        scripted = document.get("outcomes")
+        if not isinstance(key, str) or not isinstance(scripted, list) or not scripted:
+            return _bad_request('outcomes needs {"key": str, "outcomes": [ {...}, ... ]}')
+        try:
+            parsed = [
+                Outcome(
+                    exit_code=int(item.get("exitCode", 0)),
+                    duration_ms=int(float(item.get("durationSeconds", 0)) * 1000),
+                    output=tuple(str(line) for line in item.get("output", ())),
+                    fail_to_start_reason=item.get("failToStartReason"),
+                    reason=item.get("reason"),
+                )
+                for item in scripted
+            ]
+        except (AttributeError, TypeError, ValueError) as error:
+            return _bad_request(f"invalid outcome: {error}")
+        runtime.executor.inner.script(key, *parsed)
+        return jsonify(key=key, outcomes=len(parsed))
+
+
+def _add_fault_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.post("/jobs/<job_id>/fault")
+    def fault(job_id: str):
+        if runtime.engine.get_job(job_id) is None:
+            return _bad_request(f"job {job_id} not found", 404)
+        kind = body().get("fault")
+        if kind == "host-termination":
+            runtime.engine.simulate_host_termination(job_id)
+        elif kind == "oom":
+            runtime.engine.fail_attempt(job_id, OOM_REASON, 137)
+        else:
+            return _bad_request('fault must be "host-termination" or "oom"')
+        return jsonify(jobId=job_id, fault=kind)
+
+    @controls.post("/images/unpullable")
+    def unpullable():
+        image = body().get("image")
+        if not isinstance(image, str) or not image:
+            return _bad_request('unpullable needs {"image": "repo/name:tag"}')
+        runtime.executor.make_unpullable(image)
+        return jsonify(image=image)
+
+
+def _add_event_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.get("/events")
+    def events():
+        return jsonify(
+            events=runtime.events.events(
+                job_id=request.args.get("jobId"), detail_type=request.args.get("detailType")
+            )
+        )
+
+
+def _add_service_job_controls(controls: Blueprint, runtime: Runtime) -> None:
+    @controls.post("/service-job-outcomes")
+    def service_job_outcomes():
+        from emulator.engine.service_jobs import DEFAULT_FAILURE_REASON, ServiceOutcome
+
+        document = body()
+        key = document.get("key")
+        scripted = document.get("outcomes")
+        if not isinstance(key, str) or not isinstance(scripted, list) or not scripted:
+            return _bad_request('service-job-outcomes needs {"key": str, "outcomes": [ {...}, ... ]}')
+        try:
+            parsed = [
+                ServiceOutcome(
+                    succeeded=bool(item.get("succeeded", True)),
+                    failure_reason=str(item.get("failureReason") or DEFAULT_FAILURE_REASON),
+                    scheduled_ms=int(float(item.get("scheduledSeconds", 0)) * 1000),
+                    starting_ms=int(float(item.get("startingSeconds", 0)) * 1000),
+                    duration_ms=int(float(item.get("durationSeconds", 0)) * 1000),
+                    insufficient_capacity=int(item.get("insufficientCapacity", 0)),
+                )
+                for item in scripted
+            ]
+        except (AttributeError, TypeError, ValueError) as error:
+            return _bad_request(f"invalid service job outcome: {error}")
+        runtime.batch.service_engine.script(key, *parsed)
+        return jsonify(key=key, outcomes=len(parsed))
