@@ -60,7 +60,7 @@ from emulator.engine.records import (
     JobStatus,
     JobSubmission,
 )
-from emulator.engine.usage import ConsumableLedger, ConsumableUsage, ShareIndex
+from emulator.engine.usage import ConsumableLedger, ConsumableUsage, ShareIndex, decay_window_seconds
 from emulator.executors.base import (
     ExecutionRequest,
     ExecutionUpdate,
@@ -372,7 +372,7 @@ class Engine:
         if not getattr(job, "is_node", False):  # node jobs hold nothing: their parent does
             arn = attempt.compute_environment_arn
             self._usage_vcpus[arn] = self._usage_vcpus.get(arn, 0.0) + job.container.vcpus
-            self._shares.hold(job)
+            self._shares.hold(job, self.clock.now_ms(), self._share_window(job))
             self._consumables.lock(job)
             held = set(getattr(attempt, "gpu_ids", ()))
             if held:
@@ -755,15 +755,20 @@ class Engine:
                 share: (self._jobs[key[-1][3]] for key in keys)
                 for share, keys in self._shares.runnable_keys(queue_arn).items()
             }
+            now, window = self.clock.now_ms(), _decay_window(queue)
             yield from scheduling.fair_share_order(
                 shares,
-                self._shares.running_vcpus(queue_arn),
+                self._shares.usage_vcpus(queue_arn, now, window),
+                self._shares.active_shares(queue_arn, now, window),
                 queue.fair_share,
                 lambda job: self._runnable_key[job.job_id],
             )
             return
         for key in self._runnable.get(queue_arn, ()):
             yield self._jobs[key[3]]
+
+    def _share_window(self, job: Job) -> float:
+        return _decay_window(self._queues.get(job.queue_arn))
 
     def _is_fair_share(self, queue_arn: str) -> bool:
         queue = self._queues.get(queue_arn)
@@ -776,12 +781,11 @@ class Engine:
         for queue in self._queues.values():
             if not queue.is_fair_share:
                 continue
-            running = self._shares.running_vcpus(queue.arn)
-            active = scheduling.active_share_count(self._shares.runnable_keys(queue.arn), running)
-            cap = scheduling.fair_share_cap_vcpus(queue, self._environments, active)
+            active = self._shares.active_shares(queue.arn, self.clock.now_ms(), _decay_window(queue))
+            cap = scheduling.fair_share_cap_vcpus(queue, self._environments, len(active))
             if cap is not None:
                 caps[queue.arn] = cap
-                usage[queue.arn] = sum(running.values())
+                usage[queue.arn] = self._shares.held_vcpus(queue.arn)
         return {"queue_caps_vcpus": caps, "queue_usage_vcpus": usage}
 
     def _children_of(self, parent: Job) -> Iterator[str]:
@@ -1023,7 +1027,7 @@ class Engine:
         """Give back what the placed attempt held: vCPUs, its share's usage, GPUs."""
         current = job.current_attempt
         self._usage_vcpus[current.compute_environment_arn] -= job.container.vcpus
-        self._shares.release(job)
+        self._shares.release(job, self.clock.now_ms(), self._share_window(job))
         if current.gpu_ids:
             self._gpus_free = sorted((*self._gpus_free, *current.gpu_ids))
 
@@ -1197,7 +1201,7 @@ class Engine:
     def _hold(self, job: Job) -> None:
         arn = job.current_attempt.compute_environment_arn
         self._usage_vcpus[arn] = self._usage_vcpus.get(arn, 0.0) + job.container.vcpus
-        self._shares.hold(job)
+        self._shares.hold(job, self.clock.now_ms(), self._share_window(job))
         self._consumables.lock(job)
 
     def _take_gpus(self, count: int) -> tuple[int, ...]:
@@ -1440,3 +1444,9 @@ def _container_request(
         gpu_ids=gpu_ids,
         network_group=network_group,
     )
+
+
+def _decay_window(queue: JobQueue | None) -> float:
+    """The fair-share decay window of a queue's policy, in seconds (§16.4)."""
+    policy = queue.fair_share if queue is not None else None
+    return decay_window_seconds(policy.share_decay_seconds if policy is not None else 0)

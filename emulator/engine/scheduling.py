@@ -18,19 +18,21 @@ Placement (§16.1, §16.2), as implemented:
   otherwise, with no status reason, as the reference leaves the reason unverified).
 
 Fair share (§16.4), as modelled:
-- A share's usage is the vCPUs its STARTING/RUNNING jobs hold *now*, times its weightFactor; the
+- A share's usage is the vCPUs its STARTING/RUNNING jobs hold now plus its recent history (the
+  vCPU-seconds it used, decayed exponentially over `shareDecaySeconds`, 0 meaning the model's
+  default of 600 s, divided by that window; see `usage.ShareIndex`), times its weightFactor. The
   next job comes from the share with the lowest usage (ties: the share whose head became RUNNABLE
   first), and is counted into that share's usage before the next pick. So a share with weight w
   converges on a slice of the capacity proportional to 1/w: weights 1 and 3 settle at 3:1, and
-  0.125 gets 8x what 1.0 gets, as the reference says. `shareDecaySeconds` is carried but no usage
-  history is kept: this is the "current usage only" reading of a decay of 0 (the 2023 guide).
+  0.125 gets 8x what 1.0 gets, as the reference says; and a share that has just run a lot yields
+  to one that has not, until its history decays.
 - Identifiers not in `shareDistribution` weigh 1.0; a `prefix*` entry's weight is multiplied by the
   number of active identifiers it matches (2023 guide); an exact entry beats a prefix entry.
 - Within a share: higher schedulingPriority first, then FIFO.
 - `computeReservation` keeps (computeReservation/100)^active_shares of the queue's maximum vCPUs
   (the sum of its ENABLED, VALID environments' max_vcpus; no reservation when one is unlimited)
   free for identifiers not yet active. A share is active while it has RUNNABLE, STARTING or
-  RUNNING jobs in the queue (AWS keeps it active for the decay period too; not modelled).
+  RUNNING jobs in the queue and for one decay window after its last job ended.
 - GPUs (§17.1): the host has a fixed number of GPUs (`host_gpus`); a job holds its GPU count
   while placed and waits at the head while too few are free. A job asking for more GPUs than the
   host has can never run: it gets JOB_RESOURCE_REQUIREMENT, as for an instance type too small.
@@ -271,19 +273,21 @@ def share_weight(policy: FairSharePolicy | None, share: str, active_shares: Iter
 
 def fair_share_order(
     shares: Mapping[str, Iterable[Job]],
-    running_vcpus: Mapping[str, float],
+    usage_vcpus: Mapping[str, float],
+    active_shares: Iterable[str],
     policy: FairSharePolicy | None,
     fifo_key: Callable[[Job], Hashable],
 ) -> Iterator[Job]:
     """A fair-share queue's RUNNABLE jobs in dispatch order, lazily.
 
     `shares` maps each share identifier to its RUNNABLE jobs, already in within-share order
-    (priority, then FIFO); `running_vcpus` gives the vCPUs each share holds now. Each pick takes
-    the head of the share with the lowest weighted usage and counts that job's vCPUs into the
-    share's usage, as if it were placed, so the order is the one successive passes would follow."""
-    active = set(shares) | {share for share, vcpus in running_vcpus.items() if vcpus > 0}
+    (priority, then FIFO); `usage_vcpus` gives each share's usage now (held plus decayed history)
+    and `active_shares` the identifiers that count for prefix weights. Each pick takes the head of
+    the share with the lowest weighted usage and counts that job's vCPUs into the share's usage,
+    as if it were placed, so the order is the one successive passes would follow."""
+    active = set(active_shares)
     weights = {share: share_weight(policy, share, active) for share in shares}
-    usage = {share: running_vcpus.get(share, 0.0) for share in shares}
+    usage = {share: usage_vcpus.get(share, 0.0) for share in shares}
     heads: list[tuple[float, Hashable, str]] = []
     iterators: dict[str, Iterator[Job]] = {}
     pending: dict[str, Job] = {}
@@ -302,10 +306,6 @@ def fair_share_order(
         if head is not None:
             pending[share] = head
             heapq.heappush(heads, (usage[share] * weights[share], fifo_key(head), share))
-
-
-def active_share_count(shares_runnable: Iterable[str], running_vcpus: Mapping[str, float]) -> int:
-    return len(set(shares_runnable) | {share for share, vcpus in running_vcpus.items() if vcpus > 0})
 
 
 def fair_share_cap_vcpus(

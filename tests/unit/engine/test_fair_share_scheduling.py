@@ -1,7 +1,8 @@
 """Fair-share scheduling (reference §16.4) through the engine and as pure decisions.
 
-Model under test (scheduling.py): a share's usage is the vCPUs its STARTING/RUNNING jobs hold now
-times its weightFactor; the lowest usage goes next. A smaller weightFactor means a larger share, so
+Model under test (scheduling.py, usage.py): a share's usage is the vCPUs its STARTING/RUNNING jobs
+hold now plus its decayed history (vCPU-seconds over `shareDecaySeconds`), times its weightFactor;
+the lowest usage goes next. A smaller weightFactor means a larger share, so
 weights 1 and 3 settle at 3:1 of the capacity."""
 
 from __future__ import annotations
@@ -18,10 +19,19 @@ PLACED = (JobStatus.STARTING, JobStatus.RUNNING)
 DURATION_MS = 10_000
 
 
-def fair_world(weights: dict[str, float], max_vcpus: float = 8, compute_reservation: int = 0) -> World:
+def fair_world(
+    weights: dict[str, float],
+    max_vcpus: float = 8,
+    compute_reservation: int = 0,
+    share_decay_seconds: int = 0,
+) -> World:
     world = make_world(topology=False)
     world.engine.put_compute_environment(compute_environment(max_vcpus=max_vcpus))
-    policy = FairSharePolicy(compute_reservation=compute_reservation, weights=tuple(weights.items()))
+    policy = FairSharePolicy(
+        share_decay_seconds=share_decay_seconds,
+        compute_reservation=compute_reservation,
+        weights=tuple(weights.items()),
+    )
     world.engine.put_queue(job_queue(is_fair_share=True, fair_share=policy))
     return world
 
@@ -155,6 +165,63 @@ def test_updated_policy_takes_effect_on_the_next_pass():
     world.advance(DURATION_MS)
     world.passes(1)
     assert placed_by_share(world, ids) == {"A": 2, "B": 6}
+
+
+def run_share_alone(world: World, share: str, jobs: int, duration_ms: int) -> None:
+    """`jobs` jobs of `share`, one after another on a 1-vCPU environment, each `duration_ms` long."""
+    for number in range(jobs):
+        job = world.submit(
+            name=f"{share}-history{number}",
+            share_identifier=share,
+            env={"BATCH_EMULATOR_DURATION_MS": str(duration_ms)},
+        )
+        world.passes(2)
+        world.advance(duration_ms)
+        world.passes(2)
+        assert world.status(job.job_id) is JobStatus.SUCCEEDED
+
+
+def next_two_placed(world: World) -> list[str]:
+    """Submit one job of A, then one of B; return their names in the order they are placed."""
+    first = world.submit(name="A-new", share_identifier="A", env={"BATCH_EMULATOR_DURATION_MS": "1000"})
+    second = world.submit(name="B-new", share_identifier="B", env={"BATCH_EMULATOR_DURATION_MS": "1000"})
+    world.passes(2)
+    placed = [job for job in (first, second) if world.status(job.job_id) in PLACED]
+    assert len(placed) == 1
+    return [placed[0].name]
+
+
+def test_a_share_that_just_ran_yields_to_one_that_has_not():
+    world = fair_world({}, max_vcpus=1, share_decay_seconds=600)
+    run_share_alone(world, "A", jobs=3, duration_ms=60_000)
+    # A's head became RUNNABLE first, but its three recent minutes of use count against it.
+    assert next_two_placed(world) == ["B-new"]
+
+
+def test_history_decays_over_the_share_decay_window():
+    world = fair_world({}, max_vcpus=1, share_decay_seconds=60)
+    run_share_alone(world, "A", jobs=3, duration_ms=60_000)
+    world.advance(10 * 60_000)  # ten windows later A's use is forgotten: FIFO decides again
+    assert next_two_placed(world) == ["A-new"]
+
+
+def test_share_decay_of_zero_means_the_default_window_of_600_seconds():
+    world = fair_world({}, max_vcpus=1, share_decay_seconds=0)
+    run_share_alone(world, "A", jobs=3, duration_ms=60_000)
+    world.advance(5 * 60_000)  # half a default window: still remembered
+    assert next_two_placed(world) == ["B-new"]
+
+
+def test_compute_reservation_counts_a_share_active_for_one_window_after_its_last_job():
+    world = fair_world({}, max_vcpus=8, compute_reservation=50, share_decay_seconds=60)
+    run_share_alone(world, "A", jobs=1, duration_ms=1_000)
+    b_jobs = submit_interleaved(world, "B", 30)
+    world.passes(2)
+    # A ended a second ago and is still active: two shares, 25% of 8 vCPUs kept free.
+    assert placed_by_share(world, b_jobs) == {"B": 6}
+    world.advance(61_000)  # past A's window: one active share, 50% kept free
+    world.passes(2)
+    assert placed_by_share(world, b_jobs) == {"B": 4}
 
 
 # ---- pure decisions ------------------------------------------------------------------------------
