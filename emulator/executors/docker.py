@@ -74,6 +74,10 @@ MIN_MEMORY_MIB = 6  # Docker refuses smaller limits
 CLOSE_GRACE_SECONDS = 5
 DAEMON_PREFIX = "Error response from daemon: "
 TIMEOUT_REASON = "DockerTimeoutError: Could not transition to created; timed out after waiting 4m0s"
+# How long one Docker API call may take before the attempt is lost: the ECS agent's create
+# timeout, the one TIMEOUT_REASON names. A daemon busy creating and removing many containers on
+# slow storage can take over docker-py's default of 60 s without being broken.
+DOCKER_API_TIMEOUT_SECONDS = 240
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 DEVICE_PERMISSIONS = {"READ": "r", "WRITE": "w", "MKNOD": "m"}
 
@@ -118,7 +122,9 @@ class DockerExecutor:
         self._log_store = log_store
         self._owns_client = client is None
         # One pooled connection per attempt's log stream and per stop call, plus a few spare.
-        self._client = client or docker.from_env(max_pool_size=2 * max_workers + 4)
+        self._client = client or docker.from_env(
+            timeout=DOCKER_API_TIMEOUT_SECONDS, max_pool_size=2 * max_workers + 4
+        )
         self._stop_timeout_seconds = stop_timeout_seconds
         self._network = network
         self._instance_id = uuid.uuid4().hex

@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import docker
 import docker.errors
 import pytest
+import requests.exceptions
 from kit import RecordingLogStore, create_queue, reset_after_containers
 
-from emulator.executors.docker import OWNER_LABEL, _this_process_as_owner
+from emulator.executors.docker import DOCKER_API_TIMEOUT_SECONDS, OWNER_LABEL, _this_process_as_owner
 from emulator.testing import Emulator, running_emulator
 
 TEST_IMAGE = "batch-emulator-test/busybox:latest"
+DAEMON_SETTLE_SECONDS = 300
 BUSYBOX = "/bin/busybox"
 DOCKERFILE = """\
 FROM scratch
@@ -39,12 +42,33 @@ def _missing(reason: str) -> None:
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
     try:
-        client = docker.from_env(timeout=30)
+        client = docker.from_env(timeout=DOCKER_API_TIMEOUT_SECONDS)
         client.ping()
     except docker.errors.DockerException as exc:
         _missing(f"no Docker daemon: {exc}")
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def daemon_answering(docker_client: docker.DockerClient) -> None:
+    """Start each test on a daemon that answers promptly. A daemon on slow storage can stall for
+    minutes after removing hundreds of containers; a test started then would fail for the
+    daemon's sake, not the emulator's. Waits up to DAEMON_SETTLE_SECONDS, then fails."""
+    deadline = time.monotonic() + DAEMON_SETTLE_SECONDS
+    probe = docker.from_env(timeout=10)
+    try:
+        while True:
+            try:
+                probe.ping()
+                probe.containers.list(limit=1)
+                return
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the Docker daemon has not answered for {DAEMON_SETTLE_SECONDS} s: {exc}")
+                time.sleep(2)
+    finally:
+        probe.close()
 
 
 @pytest.fixture(scope="session")
