@@ -10,6 +10,7 @@ change means for attempts, capacity or dependants is the engine's business, not 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,4 +77,12 @@ def apply_transition(job: Job, to: JobStatus, at_ms: int, **changes: Any) -> Job
     elif to is RUNNABLE and job.status.is_terminal:  # an MNP node reset for a new attempt
         changes.setdefault("stopped_at_ms", None)
         changes.setdefault("started_at_ms", None)
-    return dataclasses.replace(job, status=to, transitions=(*job.transitions, (to, at_ms)), **changes)
+    return dataclasses.replace(job, status=to, transitions=(*job.transitions, _entry(to, at_ms)), **changes)
+
+
+@functools.lru_cache(maxsize=256)
+def _entry(status: JobStatus, at_ms: int) -> tuple[JobStatus, int]:
+    """One `transitions` entry, shared by every job that moved to `status` at `at_ms`: a pass
+    moves thousands of array children at the same instant, and each finished job keeps five
+    entries for as long as it is stored."""
+    return (status, at_ms)
