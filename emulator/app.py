@@ -28,9 +28,15 @@ from emulator.protocol.parsing import parse_request
 from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
-from emulator.services.batch.events import EventBuffer, JobEventPublisher, WebhookDelivery
+from emulator.services.batch.events import (
+    EventBuffer,
+    JobEventPublisher,
+    ServiceJobEventPublisher,
+    WebhookDelivery,
+)
 from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
+from emulator.services.batch.service_jobs import render_event_detail
 from emulator.services.logs.provider import LogsProvider
 from emulator.stores.base import LogStore
 from emulator.stores.jobs import JobStore
@@ -58,9 +64,10 @@ class Runtime:
     # Unexpected exceptions raised while serving, for the pytest plugin to re-raise in the test.
     server_errors: list[BaseException] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # "Batch Job State Change" events (services/batch/events.py), read by /_emulator/events.
+    # Job and service-job events (services/batch/events.py), read by /_emulator/events.
     events: EventBuffer = field(default_factory=EventBuffer)
     publisher: JobEventPublisher | None = None
+    service_publisher: ServiceJobEventPublisher | None = None
     # The state directory's SQLite file (--state-dir); None when state lives in memory.
     database: StateDatabase | None = None
 
@@ -144,6 +151,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         render_detail=batch.render_job_detail, buffer=runtime.events, webhook=webhook
     )
     engine.add_listener(runtime.publisher.on_status)
+    engine.add_blocked_listener(runtime.publisher.on_blocked)
+    # Service-job events go to the same buffer and webhook.
+    runtime.service_publisher = ServiceJobEventPublisher(
+        render_detail=render_event_detail, buffer=runtime.events, webhook=webhook
+    )
+    service_engine.add_listener(runtime.service_publisher.on_status)
+    service_engine.add_blocked_listener(runtime.service_publisher.on_blocked)
     restored = database is not None and restore_state(batch, engine, executor)
     # `default` compute environment, queue and definition (emulator/bootstrap.py), unless restored
     if settings.bootstrap and not restored:
@@ -259,6 +273,6 @@ def close_app(app: Flask) -> None:
     runtime.batch.service_engine.close()
     runtime.executor.close()
     if runtime.publisher is not None:
-        runtime.publisher.close()
+        runtime.publisher.close()  # the service publisher shares its webhook
     if runtime.database is not None:
         runtime.database.close()

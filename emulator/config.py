@@ -32,7 +32,7 @@ class Settings:
     test_controls: bool = True
     # Public URL jobs use to call the emulator back; derived from host/port when empty.
     public_url: str = ""
-    # Where "Batch Job State Change" events are POSTed as JSON (EMULATOR_EVENT_WEBHOOK_URL); off when empty.
+    # Where job and service-job events are POSTed as JSON (EMULATOR_EVENT_WEBHOOK_URL); off when empty.
     event_webhook_url: str = ""
     # SigV4 verification: "AKID:SECRET,AKID2:SECRET2". Empty: any credentials are accepted.
     auth_keys: str = ""

@@ -150,6 +150,8 @@ class Engine:
         self._thread: threading.Thread | None = None
         # Called with (job, status) for every status a job enters, in order, outside the lock.
         self._listeners: list[Callable[[Job, JobStatus], None]] = []
+        # Called with (job, at_ms) when a queue's head job gets a blocked status reason.
+        self._blocked_listeners: list[Callable[[Job, int], None]] = []
         self._notify_lock = threading.RLock()
         self._clear()
         add_listener = getattr(clock, "add_listener", None)
@@ -188,7 +190,9 @@ class Engine:
         self._time_limit_wake_ms: int | None = None
         self._shares = ShareIndex()  # fair-share queues: RUNNABLE jobs per share, vCPUs held
         self._consumables = ConsumableLedger()
-        self._notices: list[tuple[Job, JobStatus]] = []  # status changes not yet told to listeners
+        # Not yet told to listeners: (record, status entered, None) for a status change,
+        # (record, RUNNABLE, at_ms) for a head job that got a blocked status reason.
+        self._notices: list[tuple[Job, JobStatus, int | None]] = []
         # With a job store: what changed since the last commit, the keys of the intents not yet
         # applied, and executor starts held back until the records that place them are committed.
         self._dirty: dict[str, None] = {}
@@ -518,6 +522,15 @@ class Engine:
         with self._notify_lock:
             self._listeners.append(listener)
 
+    def add_blocked_listener(self, listener: Callable[[Job, int], None]) -> None:
+        """Call `listener(job, at_ms)` when the RUNNABLE job at the head of a queue gets a blocked
+        status reason (reference §16.5, `scheduling.BLOCKED_REASONS`) or a different one: once per
+        reason, not on every pass that finds it still blocked. `job` is the record carrying the
+        reason, `at_ms` the clock time of the pass that set it. Told in order with the status
+        changes, under the same rules as `add_listener`."""
+        with self._notify_lock:
+            self._blocked_listeners.append(listener)
+
     def next_wakeup_ms(self) -> int | None:
         """The earliest clock time at which a pass has something to do without any command:
         an attempt timeout, a time-limit action, or the executor's next update if it can say."""
@@ -575,10 +588,14 @@ class Engine:
         with self._notify_lock:
             with self._lock:
                 notices, self._notices = self._notices, []
-            for job, status in notices:
-                for listener in self._listeners:
+            for job, status, blocked_at_ms in notices:
+                if blocked_at_ms is None:
+                    listeners, arguments = self._listeners, (job, status)
+                else:
+                    listeners, arguments = self._blocked_listeners, (job, blocked_at_ms)
+                for listener in listeners:
                     try:
-                        listener(job, status)
+                        listener(*arguments)
                     except Exception:  # a listener's bug must not stop the engine
                         log.exception("job %s: state-change listener failed", job.job_id)
 
@@ -687,7 +704,7 @@ class Engine:
         self._index(None, job)
         self._consumables.track(job)
         if self._listeners:
-            self._notices.append((job, job.status))
+            self._notices.append((job, job.status, None))
 
     def _store(self, old: Job, new: Job) -> Job:
         self._jobs[new.job_id] = new
@@ -798,7 +815,7 @@ class Engine:
     def _transition(self, job: Job, to: JobStatus, now: int, **changes) -> Job:
         new = self._store(job, states.apply_transition(job, to, now, **changes))
         if self._listeners:  # no listener, no history kept alive until the end of the pass
-            self._notices.append((new, to))
+            self._notices.append((new, to, None))
         if log.isEnabledFor(logging.INFO):  # one readable line per state change, even for 10,000 children
             suffix = _transition_suffix(new, self._environments)
             log.info("job %s (%s) %s -> %s%s", job.job_id, job.name, job.status.value, to.value, suffix)
@@ -1174,8 +1191,12 @@ class Engine:
                 is_cancelled=decision.is_cancelled,
                 is_terminated=decision.is_terminated,
             )
-        else:
-            self._store(job, replace(job, status_reason=decision.reason))
+        else:  # SetStatusReason: scheduling sets a head's blocked reason only when it changes
+            job = self._store(job, replace(job, status_reason=decision.reason))
+            if decision.reason is not None:
+                log.info("job %s: blocked: %s", job.job_id, decision.reason)
+                if self._blocked_listeners:
+                    self._notices.append((job, job.status, now))
 
     def _place(self, job: Job, compute_environment_arn: str, now: int) -> None:
         if job.is_multinode_parent:

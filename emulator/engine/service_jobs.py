@@ -152,6 +152,7 @@ class ServiceJobEngine:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[ServiceJob, ServiceJobStatus], None]] = []
+        self._blocked_listeners: list[Callable[[ServiceJob, int], None]] = []
         self._notify_lock = threading.RLock()
         self._scripts: dict[str, tuple[ServiceOutcome, ...]] = {}
         self._clear()
@@ -169,7 +170,9 @@ class ServiceJobEngine:
         self._next_sequence = 0
         self._time_limit_wake_ms: int | None = None
         self._again = False  # something moved since the last pass began: run one at once
-        self._notices: list[tuple[ServiceJob, ServiceJobStatus]] = []
+        # (record, status entered, None) for a status change; (record, RUNNABLE, at_ms) for a
+        # RUNNABLE job that got a blocked status reason.
+        self._notices: list[tuple[ServiceJob, ServiceJobStatus, int | None]] = []
 
     def bind_topology(self, source: Callable[[], ServiceTopology]) -> None:
         """Where each pass reads service environments, queues and quota shares from."""
@@ -266,6 +269,14 @@ class ServiceJobEngine:
         with self._notify_lock:
             self._listeners.append(listener)
 
+    def add_blocked_listener(self, listener: Callable[[ServiceJob, int], None]) -> None:
+        """Call `listener(job, at_ms)` when a RUNNABLE job gets a blocked status reason
+        (`service_scheduling.BLOCKED_REASONS`: a head that can never fit, or a fall back from
+        SCHEDULED for insufficient capacity) or a different one; never again for a pass that
+        leaves the reason as it is. Told in order with the status changes, outside the lock."""
+        with self._notify_lock:
+            self._blocked_listeners.append(listener)
+
     def next_wakeup_ms(self) -> int | None:
         """The earliest clock time at which a pass has something to do without any command."""
         with self._lock:
@@ -361,10 +372,11 @@ class ServiceJobEngine:
 
     def _apply(self, decision: scheduling.ServiceDecision, now: int) -> bool:
         job = self._jobs[decision.job_id]
-        if isinstance(decision, scheduling.Block):
-            self._jobs[job.job_id] = replace(job, status_reason=decision.reason)
+        if isinstance(decision, scheduling.Block):  # decided only when the reason changes
+            job = self._jobs[job.job_id] = replace(job, status_reason=decision.reason)
             if decision.reason is not None:
                 log.info("service job %s: blocked: %s", job.job_id, decision.reason)
+                self._notice_blocked(job, now)
             return False
         if isinstance(decision, scheduling.Terminate):
             self._terminate(job, decision.reason, now)
@@ -435,6 +447,8 @@ class ServiceJobEngine:
         del self._by_status[job.status][job.job_id]
         self._by_status[to][job.job_id] = None
         self._notice(new)
+        if to is S.RUNNABLE and new.status_reason in scheduling.BLOCKED_REASONS:
+            self._notice_blocked(new, now)  # back from SCHEDULED for insufficient capacity
         log.info("service job %s: %s -> %s", job.job_id, job.status.value, to.value)
         return new
 
@@ -462,16 +476,24 @@ class ServiceJobEngine:
     # ---- notifications ----
     def _notice(self, job: ServiceJob) -> None:
         if self._listeners:
-            self._notices.append((job, job.status))
+            self._notices.append((job, job.status, None))
+
+    def _notice_blocked(self, job: ServiceJob, now: int) -> None:
+        if self._blocked_listeners:
+            self._notices.append((job, job.status, now))
 
     def _notify(self) -> None:
         with self._notify_lock:
             with self._lock:
                 notices, self._notices = self._notices, []
-            for job, status in notices:
-                for listener in self._listeners:
+            for job, status, blocked_at_ms in notices:
+                if blocked_at_ms is None:
+                    listeners, arguments = self._listeners, (job, status)
+                else:
+                    listeners, arguments = self._blocked_listeners, (job, blocked_at_ms)
+                for listener in listeners:
                     try:
-                        listener(job, status)
+                        listener(*arguments)
                     except Exception:  # a listener's bug must not stop the engine
                         log.exception("service job %s: state-change listener failed", job.job_id)
 

@@ -121,7 +121,10 @@ class ControlClient:
         ]
 
     def events(self, job_id: str | None = None, detail_type: str | None = None) -> list[dict[str, Any]]:
-        """The EventBridge-shaped events the emulator produced, oldest first (reference §22)."""
+        """The EventBridge-shaped events the emulator produced, oldest first (reference §22):
+        "Batch Job State Change", "Batch Job Queue Blocked", "Batch Service Job State Change" and
+        "Batch Service Job Queue Blocked". `job_id` keeps those of one job or service job,
+        `detail_type` those of one detail-type."""
         query = {name: value for name, value in (("jobId", job_id), ("detailType", detail_type)) if value}
         suffix = "?" + urllib.parse.urlencode(query) if query else ""
         return self._call("GET", "/events" + suffix)["events"]

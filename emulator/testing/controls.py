@@ -13,7 +13,9 @@
     POST /_emulator/jobs/<job id>/fault        {"fault": "host-termination" | "oom"}
     POST /_emulator/images/unpullable          {"image": "repo/name:tag"}
     GET  /_emulator/jobs/<job id>/history      the job's status changes with their times
-    GET  /_emulator/events?jobId=&detailType=  {"events": [...]} EventBridge-shaped events, oldest first
+    GET  /_emulator/events?jobId=&detailType=  {"events": [...]} EventBridge-shaped events, oldest first:
+                                               job and queue-blocked events of jobs and service jobs
+                                               (services/batch/events.py); jobId is either kind's id
     POST /_emulator/service-job-outcomes       {"key": service job id | job name,
                                                 "outcomes": [{"succeeded": false, "failureReason": "...",
                                                               "scheduledSeconds": 0, "startingSeconds": 0,

@@ -1,6 +1,7 @@
-"""Batch Job State Change events end to end (reference §22): boto3 against a real server with the
-simulated executor; events read back through GET /_emulator/events and received by a webhook on a
-local http.server (Settings.event_webhook_url)."""
+"""Batch events end to end (reference §22): job and service-job state changes and queue-blocked
+events, through boto3 against a real server with the simulated executor (service jobs run on the
+simulated SageMaker); events read back through GET /_emulator/events and received by a webhook on
+a local http.server (Settings.event_webhook_url)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,14 @@ def statuses(events: list[dict[str, Any]]) -> list[str]:
     return [event["detail"]["status"] for event in events]
 
 
+def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(event["detail-type"], event["detail"]["status"]) for event in events]
+
+
+def delivered(sink: Sink, job_id: str) -> list[dict[str, Any]]:
+    return [event for event in list(sink.received) if event["detail"]["jobId"] == job_id]
+
+
 def test_retried_job_emits_each_state_once_per_entry_in_order(batch, controls, queue, sink):
     controls.script_outcomes("flaky", [{"exitCode": 1}, {"exitCode": 0}])
     job_id = batch.submit_job(
@@ -134,3 +143,162 @@ def test_cancelled_job_emits_failed_with_the_reason(batch, controls, queue):
     assert events[-1]["detail"]["isCancelled"] is True
     batch.terminate_job(jobId=slow, reason="cleanup")
     controls.resume_clock()
+
+
+# ---- queue blocked ---------------------------------------------------------------------------
+
+JOB_STATE_CHANGE = "Batch Job State Change"
+JOB_QUEUE_BLOCKED = "Batch Job Queue Blocked"
+SMALL_ENVIRONMENT = {
+    "type": "EC2",
+    "minvCpus": 0,
+    "maxvCpus": 2,
+    "instanceTypes": ["optimal"],
+    "subnets": ["subnet-1"],
+    "securityGroupIds": ["sg-1"],
+    "instanceRole": "ecsInstanceRole",
+}
+
+
+def test_job_needing_more_vcpus_than_any_compute_environment_emits_one_queue_blocked_event(
+    batch, controls, sink
+):
+    batch.create_compute_environment(
+        computeEnvironmentName="small-ce", type="MANAGED", computeResources=SMALL_ENVIRONMENT
+    )
+    queue_arn = batch.create_job_queue(
+        jobQueueName="small-q",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "small-ce"}],
+    )["jobQueueArn"]
+    for name, vcpus in (("big", "4"), ("fits", "1")):
+        batch.register_job_definition(
+            jobDefinitionName=name,
+            type="container",
+            containerProperties={
+                "image": "busybox",
+                "command": ["true"],
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": vcpus},
+                    {"type": "MEMORY", "value": "128"},
+                ],
+            },
+        )
+    big = batch.submit_job(jobName="big", jobQueue="small-q", jobDefinition="big")["jobId"]
+    blocked = poll(lambda: controls.events(big, detail_type=JOB_QUEUE_BLOCKED))
+    [event] = blocked
+    detail = batch.describe_jobs(jobs=[big])["jobs"][0]
+    assert event["resources"] == [detail["jobArn"], queue_arn]
+    assert (event["source"], event["account"], event["region"]) == ("aws.batch", "123456789012", "us-east-1")
+    assert event["detail"] == detail  # still blocked: DescribeJobs shows what the event showed
+    assert detail["status"] == "RUNNABLE"
+    assert detail["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
+
+    # A job that fits waits behind the blocked head while passes go on, and runs once it is gone.
+    fits = batch.submit_job(jobName="fits", jobQueue="small-q", jobDefinition="fits")["jobId"]
+    poll(lambda: controls.events(fits))
+    batch.cancel_job(jobId=big, reason="too big")
+    poll(lambda: statuses(controls.events(fits))[-1:] == ["SUCCEEDED"])
+    assert statuses(controls.events(fits)) == ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+    assert kinds(controls.events(big)) == [
+        (JOB_STATE_CHANGE, "RUNNABLE"),
+        (JOB_QUEUE_BLOCKED, "RUNNABLE"),
+        (JOB_STATE_CHANGE, "FAILED"),
+    ]
+    assert controls.events(detail_type=JOB_QUEUE_BLOCKED) == blocked
+    assert poll(lambda: len(delivered(sink, big)) >= 3 and delivered(sink, big)) == controls.events(big)
+
+
+# ---- service jobs ----------------------------------------------------------------------------
+
+SERVICE_JOB_STATE_CHANGE = "Batch Service Job State Change"
+SERVICE_JOB_QUEUE_BLOCKED = "Batch Service Job Queue Blocked"
+
+
+def create_service_queue(batch, name: str = "sm-q", *, capacity: int = 2) -> str:
+    """A SAGEMAKER_TRAINING queue on a service environment of its own (`<name>-env`), which can
+    hold `capacity` instances."""
+    batch.create_service_environment(
+        serviceEnvironmentName=f"{name}-env",
+        serviceEnvironmentType="SAGEMAKER_TRAINING",
+        capacityLimits=[{"maxCapacity": capacity, "capacityUnit": "NUM_INSTANCES"}],
+    )
+    batch.create_job_queue(
+        jobQueueName=name,
+        priority=1,
+        jobQueueType="SAGEMAKER_TRAINING",
+        serviceEnvironmentOrder=[{"order": 1, "serviceEnvironment": f"{name}-env"}],
+    )
+    return name
+
+
+def submit_service_job(batch, queue: str, name: str, *, instances: int = 1, **extra: Any) -> str:
+    payload = {
+        "AlgorithmSpecification": {"TrainingImage": "example/train:latest", "TrainingInputMode": "File"},
+        "ResourceConfig": {"InstanceCount": instances, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1},
+    }
+    return batch.submit_service_job(
+        jobName=name,
+        jobQueue=queue,
+        serviceJobType="SAGEMAKER_TRAINING",
+        serviceRequestPayload=json.dumps(payload),
+        **extra,
+    )["jobId"]
+
+
+def test_service_job_emits_a_state_change_event_for_each_status_after_submitted(batch, controls, sink):
+    queue = create_service_queue(batch)
+    job_id = submit_service_job(batch, queue, "train", tags={"team": "ml"})
+    events = poll(
+        lambda: (found := controls.events(job_id)) and found[-1]["detail"]["status"] == "SUCCEEDED" and found
+    )
+    assert kinds(events) == [
+        (SERVICE_JOB_STATE_CHANGE, "RUNNABLE"),
+        (SERVICE_JOB_STATE_CHANGE, "SCHEDULED"),
+        (SERVICE_JOB_STATE_CHANGE, "STARTING"),
+        (SERVICE_JOB_STATE_CHANGE, "RUNNING"),
+        (SERVICE_JOB_STATE_CHANGE, "SUCCEEDED"),
+    ]
+    described = batch.describe_service_job(jobId=job_id)
+    assert described["tags"] == {"team": "ml"}
+    omitted = {"ResponseMetadata", "tags", "serviceRequestPayload"}
+    assert events[-1]["detail"] == {key: value for key, value in described.items() if key not in omitted}
+    assert {event["resources"][0] for event in events} == {described["jobArn"]}
+    assert all(len(event["resources"]) == 1 for event in events)
+    assert (events[0]["source"], events[0]["account"], events[0]["region"]) == (
+        "aws.batch",
+        "123456789012",
+        "us-east-1",
+    )
+    assert "scheduledAt" in events[1]["detail"] and "startedAt" not in events[1]["detail"]
+    assert controls.events(job_id, detail_type=JOB_STATE_CHANGE) == []
+    assert controls.events(detail_type=SERVICE_JOB_STATE_CHANGE) == events
+    assert poll(lambda: len(delivered(sink, job_id)) >= 5 and delivered(sink, job_id)) == events
+
+
+def test_service_job_too_big_for_its_environment_emits_one_queue_blocked_event(batch, controls):
+    queue = create_service_queue(batch, capacity=2)
+    other_queue = create_service_queue(batch, "sm-other-q")
+    huge = submit_service_job(batch, queue, "huge", instances=5)
+    blocked = poll(lambda: controls.events(huge, detail_type=SERVICE_JOB_QUEUE_BLOCKED))
+    [event] = blocked
+    described = batch.describe_service_job(jobId=huge)
+    assert event["resources"] == [described["jobArn"]]
+    assert event["detail"]["status"] == "RUNNABLE"
+    assert event["detail"]["statusReason"] == described["statusReason"]
+    assert described["statusReason"].startswith("MISCONFIGURATION:SERVICE_ENVIRONMENT_MAX_RESOURCE - ")
+
+    # Another queue runs a job to the end meanwhile: many passes, still one event.
+    small = submit_service_job(batch, other_queue, "small")
+    poll(lambda: statuses(controls.events(small))[-1:] == ["SUCCEEDED"])
+    batch.terminate_service_job(jobId=huge, reason="too big")
+    events = poll(
+        lambda: (found := controls.events(huge)) and found[-1]["detail"]["status"] == "FAILED" and found
+    )
+    assert kinds(events) == [
+        (SERVICE_JOB_STATE_CHANGE, "RUNNABLE"),
+        (SERVICE_JOB_QUEUE_BLOCKED, "RUNNABLE"),
+        (SERVICE_JOB_STATE_CHANGE, "FAILED"),
+    ]
+    assert events[-1]["detail"]["statusReason"] == "too big"
+    assert controls.events(detail_type=SERVICE_JOB_QUEUE_BLOCKED) == blocked

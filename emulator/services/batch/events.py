@@ -1,23 +1,38 @@
-"""EventBridge-shaped "Batch Job State Change" events (reference §22), kept for tests and, when
-configured, POSTed to a webhook.
+"""EventBridge-shaped Batch events (reference §22), kept for tests and, when configured, POSTed to
+a webhook:
 
-The engine tells its listeners every status a job enters (`Engine.add_listener`), in order, with
-the record as it was right after the change. `JobEventPublisher.on_status` turns that into an
-event whose `detail` is the JobDetail DescribeJobs would have shown at that moment, appends it to a
-bounded in-memory buffer (the `/_emulator/events` test control reads it) and hands it to the
-webhook, if any. Rendering here keeps the engine free of wire shapes.
+| detail-type                     | resources                | detail                                     |
+|---------------------------------|--------------------------|--------------------------------------------|
+| Batch Job State Change          | [jobArn]                 | JobDetail at the change                    |
+| Batch Job Queue Blocked         | [jobArn, jobQueueArn]    | JobDetail of the blocked RUNNABLE head     |
+| Batch Service Job State Change  | [serviceJobArn]          | DescribeServiceJob output at the change,   |
+| Batch Service Job Queue Blocked | [serviceJobArn]          |   without tags and serviceRequestPayload   |
 
-Rendering is deferred: a status change is kept as a `PendingEvent` (the immutable job record, the
-status, the event id, and what the JobDetail reads besides the record, captured at the change)
-and rendered when the buffer is read or on the webhook's delivery thread. An engine pass that
-moves 10,000 array children pays for neither a JobDetail nor a copy of the compute environment
-per change, and the buffer holds records the engine keeps anyway instead of rendered dicts.
+The engines tell their listeners every status a job enters (`Engine.add_listener`,
+`ServiceJobEngine.add_listener`), in order, with the record as it was right after the change, and
+when a RUNNABLE job gets a blocked status reason (`add_blocked_listener`, once per reason). The
+publishers here turn that into events, append them to one bounded in-memory buffer (the
+`/_emulator/events` test control reads it) and hand them to the webhook, if any. Rendering here
+keeps the engines free of wire shapes: they say what happened, the Batch service renders it.
+
+Rendering is deferred: a change is kept as a `PendingEvent` (detail-type, job id, event id, time,
+resources, and a zero-argument renderer of the detail holding the immutable record and what the
+detail reads besides it, captured at the change) and rendered when the buffer is read or on the
+webhook's delivery thread. An engine pass that moves 10,000 array children pays for neither a
+JobDetail nor a copy of the compute environment per change, and the buffer holds records the
+engine keeps anyway instead of rendered dicts.
 
 Choices:
-- No event for SUBMITTED: AWS sends none for the initial submission (§22). Every later status,
-  array parents' and children's included, gives one event; a retried job passes through RUNNABLE
-  again (§12.5) and so emits RUNNABLE, STARTING, RUNNING again.
-- `time` is the clock time of the status change, ISO-8601 UTC to the second, as on AWS.
+- No event for SUBMITTED, for jobs and service jobs alike: AWS sends none for the initial
+  submission (§22). Every later status, array parents' and children's included, gives one event; a
+  retried job passes through RUNNABLE again (§12.5) and so emits RUNNABLE, STARTING, RUNNING again.
+- A queue-blocked event comes when the job's statusReason becomes a blocked reason (§16.5, §21) or
+  changes to another one; a pass that finds the job still blocked for the same reason sends
+  nothing. A job that is unblocked and later blocked again (a service job falling back from
+  SCHEDULED for insufficient capacity twice, say) gets a new event each time. A service job that
+  falls back from SCHEDULED gives its RUNNABLE state-change event, then the blocked event.
+- `time` is the clock time of the change, ISO-8601 UTC to the second, as on AWS; `account` and
+  `region` are those of the job's ARN.
 - Webhook delivery runs on its own thread behind a bounded queue: a slow or failing endpoint never
   delays the engine. When the queue is full the newest event is dropped and logged; a failed POST
   is logged and not retried (AWS's events are best effort too).
@@ -33,28 +48,36 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from emulator.engine.records import Job, JobStatus
+from emulator.engine.service_records import ServiceJob, ServiceJobStatus
 
 log = logging.getLogger(__name__)
 
 JOB_STATE_CHANGE = "Batch Job State Change"
+JOB_QUEUE_BLOCKED = "Batch Job Queue Blocked"
+SERVICE_JOB_STATE_CHANGE = "Batch Service Job State Change"
+SERVICE_JOB_QUEUE_BLOCKED = "Batch Service Job Queue Blocked"
+DETAIL_TYPES = (JOB_STATE_CHANGE, JOB_QUEUE_BLOCKED, SERVICE_JOB_STATE_CHANGE, SERVICE_JOB_QUEUE_BLOCKED)
 SOURCE = "aws.batch"
 SILENT_STATUSES = frozenset({JobStatus.SUBMITTED})
+SILENT_SERVICE_STATUSES = frozenset({ServiceJobStatus.SUBMITTED})
 BUFFER_SIZE = 10_000
 WEBHOOK_QUEUE_SIZE = 1_000
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+
+Detail = Callable[[], Mapping[str, Any]]
 
 
 def iso_time(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def status_changed_at_ms(job: Job, status: JobStatus) -> int:
+def status_changed_at_ms(job: Job | ServiceJob, status: JobStatus | ServiceJobStatus) -> int:
     """When `job` entered `status` (its latest entry into it)."""
     for entered, at_ms in reversed(job.transitions):
         if entered is status:
@@ -62,36 +85,55 @@ def status_changed_at_ms(job: Job, status: JobStatus) -> int:
     return job.created_at_ms
 
 
-def job_state_change_event(
-    job: Job, status: JobStatus, detail: Mapping[str, Any], event_id: str
+def envelope(
+    detail_type: str, event_id: str, at_ms: int, resources: Sequence[str], detail: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """An EventBridge event from aws.batch; account and region are those of the first resource's
+    ARN (`arn:<partition>:batch:<region>:<account>:...`)."""
+    arn = resources[0].split(":", 5)
     return {
         "version": "0",
         "id": event_id,
-        "detail-type": JOB_STATE_CHANGE,
+        "detail-type": detail_type,
         "source": SOURCE,
-        "account": job.account_id,
-        "time": iso_time(status_changed_at_ms(job, status)),
-        "region": job.region,
-        "resources": [job.arn],
+        "account": arn[4],
+        "time": iso_time(at_ms),
+        "region": arn[3],
+        "resources": list(resources),
         "detail": dict(detail),
     }
 
 
+def job_state_change_event(
+    job: Job, status: JobStatus, detail: Mapping[str, Any], event_id: str
+) -> dict[str, Any]:
+    return envelope(JOB_STATE_CHANGE, event_id, status_changed_at_ms(job, status), (job.arn,), detail)
+
+
 class PendingEvent:
-    """One status change, rendered to its event when read (`render`). `detail` renders the job's
-    JobDetail as it was at the change; the record is immutable, so every rendering is the same."""
+    """One event, rendered when read (`render`). `detail` renders its detail as the job was at the
+    change; the record is immutable, so every rendering is the same."""
 
-    __slots__ = ("job", "status", "event_id", "detail")
+    __slots__ = ("detail_type", "job_id", "event_id", "at_ms", "resources", "detail")
 
-    def __init__(self, job: Job, status: JobStatus, event_id: str, detail: Callable[[], Mapping[str, Any]]):
-        self.job = job
-        self.status = status
+    def __init__(
+        self,
+        detail_type: str,
+        job_id: str,
+        event_id: str,
+        at_ms: int,
+        resources: tuple[str, ...],
+        detail: Detail,
+    ) -> None:
+        self.detail_type = detail_type
+        self.job_id = job_id
         self.event_id = event_id
+        self.at_ms = at_ms
+        self.resources = resources
         self.detail = detail
 
     def render(self) -> dict[str, Any]:
-        return job_state_change_event(self.job, self.status, self.detail(), self.event_id)
+        return envelope(self.detail_type, self.event_id, self.at_ms, self.resources, self.detail())
 
 
 Event = dict[str, Any] | PendingEvent
@@ -99,7 +141,8 @@ Event = dict[str, Any] | PendingEvent
 
 class EventBuffer:
     """The latest events, oldest first, for tests to read; thread-safe. Holds rendered events or
-    `PendingEvent`s, which are rendered when read."""
+    `PendingEvent`s, which are rendered when read. `job_id` filters on the detail's `jobId` (a
+    job's or a service job's)."""
 
     def __init__(self, size: int = BUFFER_SIZE) -> None:
         self._events: deque[Event] = deque(maxlen=size)
@@ -114,8 +157,8 @@ class EventBuffer:
             found = list(self._events)
         rendered = []
         for event in found:
-            if isinstance(event, PendingEvent):  # filtered before rendering: its detail is its job's
-                if (job_id is None or event.job.job_id == job_id) and detail_type in (None, JOB_STATE_CHANGE):
+            if isinstance(event, PendingEvent):  # filtered before rendering
+                if (job_id is None or event.job_id == job_id) and detail_type in (None, event.detail_type):
                     rendered.append(event.render())
             elif (job_id is None or event["detail"].get("jobId") == job_id) and (
                 detail_type is None or event["detail-type"] == detail_type
@@ -147,14 +190,14 @@ class WebhookDelivery:
             self._queue.put_nowait(event)
         except queue.Full:
             event_id, arn = (
-                (event.event_id, event.job.arn)
+                (event.event_id, event.resources[0])
                 if isinstance(event, PendingEvent)
                 else (event["id"], event["resources"][0])
             )
             log.warning("event webhook queue full; dropping event %s for %s", event_id, arn)
 
     def close(self, timeout_seconds: float = 5.0) -> None:
-        """Deliver what is queued (within the timeout), then stop the thread."""
+        """Deliver what is queued (within the timeout), then stop the thread. Idempotent."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
@@ -174,7 +217,7 @@ class WebhookDelivery:
                 try:
                     event = event.render()
                 except Exception:  # a rendering bug must not end delivery for every later event
-                    log.exception("job %s: could not render event %s", event.job.job_id, event.event_id)
+                    log.exception("job %s: could not render event %s", event.job_id, event.event_id)
                     continue
             self._post(event)
 
@@ -192,9 +235,38 @@ class WebhookDelivery:
             log.warning("event webhook %s refused event %s: %s", self.url, event["id"], error)
 
 
-class JobEventPublisher:
-    """An engine listener: keeps each status change as a `PendingEvent` for the buffer and the
-    webhook, which render it later.
+class _Publisher:
+    """Appends each event to the buffer and hands it to the webhook, if any."""
+
+    def __init__(
+        self,
+        *,
+        buffer: EventBuffer,
+        webhook: WebhookDelivery | None = None,
+        new_event_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.buffer = buffer
+        self.webhook = webhook
+        self._new_event_id = new_event_id or (lambda: str(uuid.uuid4()))
+
+    def _publish(
+        self, detail_type: str, job_id: str, at_ms: int, resources: tuple[str, ...], detail: Detail
+    ) -> None:
+        event = PendingEvent(detail_type, job_id, self._new_event_id(), at_ms, resources, detail)
+        self.buffer.append(event)
+        if self.webhook is not None:
+            self.webhook.send(event)
+
+    def close(self) -> None:
+        """Stop the webhook's thread (publishers sharing one may each call this)."""
+        if self.webhook is not None:
+            self.webhook.close()
+
+
+class JobEventPublisher(_Publisher):
+    """Listens to the container-job engine: "Batch Job State Change" for each status a job enters
+    (`on_status`), "Batch Job Queue Blocked" when a queue's head gets a blocked reason
+    (`on_blocked`), both kept as `PendingEvent`s for the buffer and the webhook.
 
     `render_detail(job)` renders a JobDetail. If it also offers `capture(job)`, returning a
     zero-argument renderer holding what the rendering reads besides the record (the Batch
@@ -210,23 +282,47 @@ class JobEventPublisher:
         webhook: WebhookDelivery | None = None,
         new_event_id: Callable[[], str] | None = None,
     ) -> None:
+        super().__init__(buffer=buffer, webhook=webhook, new_event_id=new_event_id)
         self._render_detail = render_detail
-        self._capture: Callable[[Job], Callable[[], Mapping[str, Any]]] | None = getattr(
-            render_detail, "capture", None
-        )
-        self.buffer = buffer
-        self.webhook = webhook
-        self._new_event_id = new_event_id or (lambda: str(uuid.uuid4()))
+        self._capture: Callable[[Job], Detail] | None = getattr(render_detail, "capture", None)
 
     def on_status(self, job: Job, status: JobStatus) -> None:
         if status in SILENT_STATUSES:
             return
-        detail = self._capture(job) if self._capture is not None else partial(self._render_detail, job)
-        event = PendingEvent(job, status, self._new_event_id(), detail)
-        self.buffer.append(event)
-        if self.webhook is not None:
-            self.webhook.send(event)
+        at_ms = status_changed_at_ms(job, status)
+        self._publish(JOB_STATE_CHANGE, job.job_id, at_ms, (job.arn,), self._detail(job))
 
-    def close(self) -> None:
-        if self.webhook is not None:
-            self.webhook.close()
+    def on_blocked(self, job: Job, at_ms: int) -> None:
+        self._publish(JOB_QUEUE_BLOCKED, job.job_id, at_ms, (job.arn, job.queue_arn), self._detail(job))
+
+    def _detail(self, job: Job) -> Detail:
+        return self._capture(job) if self._capture is not None else partial(self._render_detail, job)
+
+
+class ServiceJobEventPublisher(_Publisher):
+    """Listens to the service-job engine: "Batch Service Job State Change" for each status a
+    service job enters after SUBMITTED (`on_status`), "Batch Service Job Queue Blocked" when a
+    RUNNABLE one gets a blocked reason (`on_blocked`). `render_detail(job)` must read nothing but
+    the record (the event detail has no tags): it is called when the event is read."""
+
+    def __init__(
+        self,
+        *,
+        render_detail: Callable[[ServiceJob], dict[str, Any]],
+        buffer: EventBuffer,
+        webhook: WebhookDelivery | None = None,
+        new_event_id: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__(buffer=buffer, webhook=webhook, new_event_id=new_event_id)
+        self._render_detail = render_detail
+
+    def on_status(self, job: ServiceJob, status: ServiceJobStatus) -> None:
+        if status in SILENT_SERVICE_STATUSES:
+            return
+        at_ms = status_changed_at_ms(job, status)
+        arn = job.submission.job_arn
+        self._publish(SERVICE_JOB_STATE_CHANGE, job.job_id, at_ms, (arn,), partial(self._render_detail, job))
+
+    def on_blocked(self, job: ServiceJob, at_ms: int) -> None:
+        arn = job.submission.job_arn
+        self._publish(SERVICE_JOB_QUEUE_BLOCKED, job.job_id, at_ms, (arn,), partial(self._render_detail, job))

@@ -4,7 +4,7 @@ TerminateServiceJob, UpdateServiceJob (reference §5.7, §21).
 The service checks what AWS enforces beyond the model and hands the job to the ServiceJobEngine,
 which owns its state and runs it through the lifecycle (engine/service_jobs.py). This module also
 gives the engine its view of the control plane (`service_topology`) and renders the engine's
-records as DescribeServiceJob / ServiceJobSummary shapes.
+records as DescribeServiceJob / ServiceJobSummary shapes and as the detail of service-job events.
 
 Read from the payload (a SageMaker CreateTrainingJob request as JSON): `ResourceConfig.InstanceCount`
 (the capacity a job takes, default 1), `ResourceConfig.InstanceType`, and `HyperParameters` (the
@@ -45,6 +45,7 @@ from emulator.services.batch.tags import get_tags, set_tags
 
 FILTER_NAMES = ("JOB_NAME", "BEFORE_CREATED_AT", "AFTER_CREATED_AT", "SHARE_IDENTIFIER", "QUOTA_SHARE_NAME")
 TRAINING_JOB_ARN = "TrainingJobArn"
+EVENT_OMITS = frozenset({"tags", "serviceRequestPayload"})  # DescribeServiceJob members events leave out
 
 
 class ServiceJobOperations(ResourceAccess):
@@ -335,6 +336,13 @@ def render_detail(job: ServiceJob, tags: dict[str, str]) -> dict[str, Any]:
     }
     view.update({key: value for key, value in optional.items() if value is not None})
     return view
+
+
+def render_event_detail(job: ServiceJob) -> dict[str, Any]:
+    """The detail of "Batch Service Job State Change" and "Batch Service Job Queue Blocked"
+    events (reference §22): DescribeServiceJob's output without `tags` and
+    `serviceRequestPayload`. Reads nothing but the record."""
+    return {key: value for key, value in render_detail(job, {}).items() if key not in EVENT_OMITS}
 
 
 def render_summary(job: ServiceJob) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Batch Job State Change events (reference §22): one per status a job enters after SUBMITTED, in
-order, with a JobDetail as DescribeJobs showed it at that moment; webhook delivery off the engine's
-thread. A real Engine on a ManualClock with the simulated executor; no server."""
+order, with a JobDetail as DescribeJobs showed it at that moment; Batch Job Queue Blocked events,
+once per blocked reason of a queue's head; webhook delivery off the engine's thread. A real Engine
+on a ManualClock with the simulated executor; no server."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from emulator.engine.records import (
     JobSubmission,
     RetryPolicy,
 )
+from emulator.engine.scheduling import ACTION_REQUIRED_INVALID_CES, JOB_RESOURCE_REQUIREMENT
 from emulator.executors.simulated import Outcome, SimulatedExecutor
 from emulator.services.batch import events
 from emulator.services.batch.events import EventBuffer, JobEventPublisher, WebhookDelivery
@@ -35,7 +37,10 @@ START_MS = 1_641_944_200_000  # 2022-01-11T23:36:40Z
 
 
 def minimal_detail(job) -> dict:
-    return {"jobId": job.job_id, "status": job.status.value, "attempts": len(job.attempts)}
+    detail = {"jobId": job.job_id, "status": job.status.value, "attempts": len(job.attempts)}
+    if job.status_reason is not None:
+        detail["statusReason"] = job.status_reason
+    return detail
 
 
 class World:
@@ -55,8 +60,9 @@ class World:
             new_event_id=SequentialIds("ev-"),
         )
         self.engine.add_listener(self.publisher.on_status)
+        self.engine.add_blocked_listener(self.publisher.on_blocked)
 
-    def submit(self, name: str = "job", **changes):
+    def submit(self, name: str = "job", vcpus: float = 1.0, **changes):
         return self.engine.submit(
             JobSubmission(
                 account_id=ACCOUNT,
@@ -65,7 +71,7 @@ class World:
                 queue_arn=QUEUE,
                 queue_name="q",
                 definition_arn=f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/jd:1",
-                container=ContainerSpec(image="busybox"),
+                container=ContainerSpec(image="busybox", vcpus=vcpus),
                 **changes,
             )
         )
@@ -177,6 +183,67 @@ def test_a_failing_listener_does_not_stop_the_engine(caplog):
     assert world.engine.get_job(job.job_id).status is JobStatus.SUCCEEDED
     assert world.statuses(job.job_id)[-1] == "SUCCEEDED"
     assert "state-change listener failed" in caplog.text
+
+
+def test_blocked_head_emits_one_queue_blocked_event_per_reason():
+    world = World()  # its one compute environment has 16 vCPUs
+    job = world.submit("big", vcpus=32)
+    world.run(passes=5)
+    blocked = world.buffer.events(job_id=job.job_id, detail_type=events.JOB_QUEUE_BLOCKED)
+    assert blocked == [
+        {
+            "version": "0",
+            "id": "ev-2",
+            "detail-type": "Batch Job Queue Blocked",
+            "source": "aws.batch",
+            "account": ACCOUNT,
+            "time": "2022-01-11T23:36:41Z",  # the first pass, which found it blocked
+            "region": REGION,
+            "resources": [job.arn, QUEUE],
+            "detail": {
+                "jobId": job.job_id,
+                "status": "RUNNABLE",
+                "attempts": 0,
+                "statusReason": JOB_RESOURCE_REQUIREMENT,
+            },
+        }
+    ]
+    world.engine.put_compute_environment(ComputeEnvironment(CE, "ce", True, False, 16))  # INVALID
+    world.run(passes=5)
+    world.engine.put_compute_environment(ComputeEnvironment(CE, "ce", True, True, 64))  # now it fits
+    world.run(passes=5)
+    assert world.engine.get_job(job.job_id).status is JobStatus.SUCCEEDED
+    seen = [
+        (event["detail-type"], event["detail"]["status"], event["detail"].get("statusReason"))
+        for event in world.buffer.events(job_id=job.job_id)
+    ]
+    assert seen == [
+        ("Batch Job State Change", "RUNNABLE", None),
+        ("Batch Job Queue Blocked", "RUNNABLE", JOB_RESOURCE_REQUIREMENT),
+        ("Batch Job Queue Blocked", "RUNNABLE", ACTION_REQUIRED_INVALID_CES),
+        ("Batch Job State Change", "STARTING", None),
+        ("Batch Job State Change", "RUNNING", None),
+        ("Batch Job State Change", "SUCCEEDED", "Essential container in task exited"),
+    ]
+
+
+def test_only_the_head_of_the_queue_is_reported_blocked():
+    world = World()
+    first = world.submit("first", vcpus=32)
+    second = world.submit("second", vcpus=32)
+    world.run(passes=3)
+    reported = [e["detail"]["jobId"] for e in world.buffer.events(detail_type=events.JOB_QUEUE_BLOCKED)]
+    assert reported == [first.job_id]
+    world.engine.request_cancel(first.job_id, "too big")
+    world.run(passes=3)
+    reported = [e["detail"]["jobId"] for e in world.buffer.events(detail_type=events.JOB_QUEUE_BLOCKED)]
+    assert reported == [first.job_id, second.job_id]
+    seen = [(e["detail-type"], e["detail"]["status"]) for e in world.buffer.events(job_id=first.job_id)]
+    assert seen == [
+        ("Batch Job State Change", "RUNNABLE"),
+        ("Batch Job Queue Blocked", "RUNNABLE"),
+        ("Batch Job State Change", "FAILED"),
+    ]
 
 
 def test_iso_time_has_second_precision_and_z():
