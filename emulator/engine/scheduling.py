@@ -36,6 +36,7 @@ Fair share (§16.4), as modelled:
 - GPUs (§17.1): the host has a fixed number of GPUs (`host_gpus`); a job holds its GPU count
   while placed and waits at the head while too few are free. A job asking for more GPUs than the
   host has can never run: it gets JOB_RESOURCE_REQUIREMENT, as for an instance type too small.
+- A job needing more vCPUs than every environment's maxvCpus gets COMPUTE_ENVIRONMENT_MAX_RESOURCE.
 - A head that no compute environment of its queue can ever take gets a blocked reason (§16.5) and
   blocks its queue (§16.3); a queue's `jobStateTimeLimitActions` (§16.6) then cancel it once it has
   been RUNNABLE for `max_time_seconds`, and the next job becomes the head.
@@ -63,7 +64,13 @@ JOB_RESOURCE_REQUIREMENT = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) is "
     "higher than that can be met by the CE(s) attached to the job queue."
 )
-BLOCKED_REASONS = frozenset({ACTION_REQUIRED_INVALID_CES, JOB_RESOURCE_REQUIREMENT})
+COMPUTE_ENVIRONMENT_MAX_RESOURCE = (
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue cannot "
+    "meet the CPU requirement of the job."
+)
+BLOCKED_REASONS = frozenset(
+    {ACTION_REQUIRED_INVALID_CES, COMPUTE_ENVIRONMENT_MAX_RESOURCE, JOB_RESOURCE_REQUIREMENT}
+)
 CANCELED_BY_TIME_LIMIT = "Canceled by JobStateTimeLimit action due to reason: {reason}"
 TERMINATED_BY_TIME_LIMIT = "Terminated by JobStateTimeLimit action due to reason: {reason}"
 
@@ -121,7 +128,7 @@ def blocked_reason(
         return ACTION_REQUIRED_INVALID_CES
     vcpus = job.container.vcpus
     if all(env.max_vcpus is not None and vcpus > env.max_vcpus for env in valid):
-        return JOB_RESOURCE_REQUIREMENT
+        return COMPUTE_ENVIRONMENT_MAX_RESOURCE
     if host_gpus is not None and job.container.gpus > host_gpus:
         return JOB_RESOURCE_REQUIREMENT
     return None

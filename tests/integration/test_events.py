@@ -192,7 +192,7 @@ def test_job_needing_more_vcpus_than_any_compute_environment_emits_one_queue_blo
     assert (event["source"], event["account"], event["region"]) == ("aws.batch", "123456789012", "us-east-1")
     assert event["detail"] == detail  # still blocked: DescribeJobs shows what the event showed
     assert detail["status"] == "RUNNABLE"
-    assert detail["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
+    assert detail["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - ")
 
     # A job that fits waits behind the blocked head while passes go on, and runs once it is gone.
     fits = batch.submit_job(jobName="fits", jobQueue="small-q", jobDefinition="fits")["jobId"]

@@ -75,7 +75,7 @@ def test_job_too_big_for_every_compute_environment_is_blocked(batch_client, defi
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "small"}],
         jobStateTimeLimitActions=[
             {
-                "reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+                "reason": "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
                 "state": "RUNNABLE",
                 "maxTimeSeconds": 600,
                 "action": "CANCEL",
@@ -89,7 +89,7 @@ def test_job_too_big_for_every_compute_environment_is_blocked(batch_client, defi
         what="a blocked-job reason",
     )
     assert detail["status"] == "RUNNABLE"
-    assert detail["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
+    assert detail["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - ")
     # A job that fits, behind it, waits too: the blocked head blocks its queue.
     small_job = batch_client.submit_job(
         jobName="fits", jobQueue="small-q", jobDefinition=define("fits", ["true"])
@@ -110,7 +110,7 @@ def test_time_limit_action_cancels_a_blocked_job(batch_client, define, wait_for_
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "tiny"}],
         jobStateTimeLimitActions=[
             {
-                "reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+                "reason": "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
                 "state": "RUNNABLE",
                 "maxTimeSeconds": 600,
                 "action": "CANCEL",
@@ -123,7 +123,7 @@ def test_time_limit_action_cancels_a_blocked_job(batch_client, define, wait_for_
     batch_emulator_controls.advance_clock(601)
     detail = wait_for_job(job_id, "FAILED")
     assert detail["statusReason"] == (
-        "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+        "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE"
     )
     assert detail["isCancelled"] is True
 

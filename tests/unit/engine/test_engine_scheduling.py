@@ -83,8 +83,8 @@ def test_job_bigger_than_every_ce_stays_runnable_with_blocked_reason():
     world.passes(3)
     assert world.status(big.job_id) is S.RUNNABLE
     assert world.job(big.job_id).status_reason == (
-        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) is "
-        "higher than that can be met by the CE(s) attached to the job queue."
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue cannot "
+        "meet the CPU requirement of the job."
     )
     assert world.status(small.job_id) is S.RUNNABLE  # FIFO: the head blocks the queue
     assert world.job(small.job_id).status_reason is None
@@ -110,7 +110,7 @@ def test_raising_max_vcpus_unblocks_and_clears_reason():
 
 def test_time_limit_action_cancels_blocked_job_after_max_time():
     world = make_world()
-    rule = TimeLimitAction("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT", "RUNNABLE", 600, "CANCEL")
+    rule = TimeLimitAction("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", "RUNNABLE", 600, "CANCEL")
     world.engine.put_queue(job_queue(time_limit_actions=(rule,)))
     big = world.submit("big", vcpus=64)
     small = world.submit("small")
@@ -123,7 +123,7 @@ def test_time_limit_action_cancels_blocked_job_after_max_time():
     cancelled = world.job(big.job_id)
     assert cancelled.status is S.FAILED and cancelled.is_cancelled
     assert cancelled.status_reason == (
-        "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+        "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE"
     )
     assert world.status(small.job_id) is S.STARTING
 

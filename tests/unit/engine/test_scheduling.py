@@ -76,7 +76,7 @@ def test_disabled_queue_still_dispatches_its_jobs():
 @pytest.mark.parametrize(
     ("environments", "vcpus", "reason"),
     [
-        ([compute_environment("ce", 2)], 4, scheduling.JOB_RESOURCE_REQUIREMENT),
+        ([compute_environment("ce", 2)], 4, scheduling.COMPUTE_ENVIRONMENT_MAX_RESOURCE),
         ([compute_environment("ce", 8, is_valid=False)], 1, scheduling.ACTION_REQUIRED_INVALID_CES),
         ([compute_environment("ce", 2)], 2, None),
         ([compute_environment("ce", None)], 512, None),
@@ -93,30 +93,30 @@ def test_blocked_head_gets_reason_and_blocks_the_queue():
     queue = job_queue()
     jobs = {queue.arn: [runnable_job("big", 64), runnable_job("small")]}
     result = plan([queue], [compute_environment("ce", 4)], jobs)
-    assert result.decisions == (SetStatusReason("big", scheduling.JOB_RESOURCE_REQUIREMENT),)
+    assert result.decisions == (SetStatusReason("big", scheduling.COMPUTE_ENVIRONMENT_MAX_RESOURCE),)
 
 
 def test_blocked_reason_is_cleared_when_the_job_fits_again():
     queue = job_queue()
-    job = runnable_job("j", 4, status_reason=scheduling.JOB_RESOURCE_REQUIREMENT)
+    job = runnable_job("j", 4, status_reason=scheduling.COMPUTE_ENVIRONMENT_MAX_RESOURCE)
     result = plan([queue], [compute_environment("ce", 8)], {queue.arn: [job]})
     assert result.decisions == (SetStatusReason("j", None), Place("j", ce_arn("ce")))
 
 
 def test_time_limit_action_cancels_blocked_head_and_next_job_runs():
-    rule = TimeLimitAction("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT", "RUNNABLE", 600, "CANCEL")
+    rule = TimeLimitAction("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", "RUNNABLE", 600, "CANCEL")
     queue = job_queue(time_limit_actions=(rule,))
     jobs = {
         queue.arn: [runnable_job("big", 64, runnable_at_ms=0), runnable_job("small", 1, runnable_at_ms=0)]
     }
     early = plan([queue], [compute_environment("ce", 4)], jobs, now=599_999)
     assert early.wake_at_ms == 600_000
-    assert early.decisions == (SetStatusReason("big", scheduling.JOB_RESOURCE_REQUIREMENT),)
+    assert early.decisions == (SetStatusReason("big", scheduling.COMPUTE_ENVIRONMENT_MAX_RESOURCE),)
     due = plan([queue], [compute_environment("ce", 4)], jobs, now=600_000)
     assert due.decisions == (
         Fail(
             "big",
-            "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+            "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
             is_cancelled=True,
         ),
         Place("small", ce_arn("ce")),

@@ -25,7 +25,7 @@ from emulator.engine.records import (
     JobSubmission,
     RetryPolicy,
 )
-from emulator.engine.scheduling import ACTION_REQUIRED_INVALID_CES, JOB_RESOURCE_REQUIREMENT
+from emulator.engine.scheduling import ACTION_REQUIRED_INVALID_CES, COMPUTE_ENVIRONMENT_MAX_RESOURCE
 from emulator.executors.simulated import Outcome, SimulatedExecutor
 from emulator.services.batch import events
 from emulator.services.batch.events import EventBuffer, JobEventPublisher, WebhookDelivery
@@ -204,7 +204,7 @@ def test_blocked_head_emits_one_queue_blocked_event_per_reason():
                 "jobId": job.job_id,
                 "status": "RUNNABLE",
                 "attempts": 0,
-                "statusReason": JOB_RESOURCE_REQUIREMENT,
+                "statusReason": COMPUTE_ENVIRONMENT_MAX_RESOURCE,
             },
         }
     ]
@@ -219,7 +219,7 @@ def test_blocked_head_emits_one_queue_blocked_event_per_reason():
     ]
     assert seen == [
         ("Batch Job State Change", "RUNNABLE", None),
-        ("Batch Job Queue Blocked", "RUNNABLE", JOB_RESOURCE_REQUIREMENT),
+        ("Batch Job Queue Blocked", "RUNNABLE", COMPUTE_ENVIRONMENT_MAX_RESOURCE),
         ("Batch Job Queue Blocked", "RUNNABLE", ACTION_REQUIRED_INVALID_CES),
         ("Batch Job State Change", "STARTING", None),
         ("Batch Job State Change", "RUNNING", None),
