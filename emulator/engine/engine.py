@@ -24,7 +24,8 @@ Choices where AWS is unclear or an emulator has to differ:
 - Multi-node parallel jobs (§11, `multinode.py`): the parent is placed with every node's capacity;
   node jobs `<id>#<n>` run the containers, the main node first and the others once it is RUNNING;
   the parent's status, times and exit follow the main node, and the others are stopped when it
-  exits. ECS-/EKS-properties jobs run one multi-container task per attempt, judged by `tasks.py`.
+  exits. ECS-/EKS-properties jobs run one multi-container task per attempt, judged by `tasks.py`;
+  so does each node of a node range with `ecsProperties`/`eksProperties`.
 - GPUs (§17.1): the host's GPU indexes (`gpus`) are a pool; each attempt is given specific indexes
   while placed, so two running attempts never share a GPU.
 
@@ -1129,6 +1130,7 @@ class Engine:
                 started_at_ms=now,
                 log_stream_name=main.current_attempt.log_stream_name,
                 private_ipv4=main.current_attempt.private_ipv4,
+                containers=main.current_attempt.containers,
             )
             parent = self._transition(
                 parent, JobStatus.RUNNING, now, started_at_ms=now, current_attempt=attempt
@@ -1165,6 +1167,7 @@ class Engine:
             exit_code=attempt.exit_code,
             reason=attempt.reason,
             status_reason=attempt.status_reason,
+            containers=attempt.containers,
         )
         self._release(parent)
         self._conclude(parent, parent_attempt, stop, succeeded, now)

@@ -13,6 +13,9 @@ Choices where the reference is silent (Appendix D.4):
   signal: FAILED) with the status reason "Essential container in task exited"; a node that had
   not started yet fails with MAIN_NODE_EXITED.
 - Only the main node's end decides the parent's attempt; retries restart every node.
+- A node range with `ecsProperties` or `eksProperties` runs its whole task on each node, judged as
+  a single-node task is (`tasks.py`); the MNP variables go to every container of the task. The
+  parent's attempt carries the main node's per-container results.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emulator.engine.ids import job_arn, node_job_id
-from emulator.engine.records import Job, JobStatus
+from emulator.engine.records import Job, JobStatus, TaskSpec
 
 MAIN_NODE_EXITED = "Main node exited before this node started"
 
 
 def spawn_nodes(parent: Job, now_ms: int) -> list[Job]:
     """The parent's node jobs, created now in RUNNABLE: the queue, definition, retry strategy and
-    timeout of the parent; the container and DescribeJobs detail of the node's range."""
+    timeout of the parent; the container (or task) and DescribeJobs detail of the node's range."""
     multinode = parent.multinode
     assert multinode is not None
     nodes = []
@@ -54,6 +57,7 @@ def spawn_nodes(parent: Job, now_ms: int) -> list[Job]:
                 detail=node.detail,
                 transitions=((JobStatus.RUNNABLE, now_ms),),
                 multinode=replace(multinode, nodes=(), node_index=index),
+                task=node.task,
             )
         )
     return nodes
@@ -67,6 +71,15 @@ def node_ids(parent: Job) -> list[str]:
 def main_node_id(parent: Job) -> str:
     assert parent.multinode is not None
     return node_job_id(parent.job_id, parent.multinode.main_node_index)
+
+
+def main_node_task(parent: Job) -> TaskSpec | None:
+    """The task the main node runs, None when its range uses `container`: what shapes the parent's
+    attempts in DescribeJobs."""
+    multinode = parent.multinode
+    if multinode is None or not multinode.nodes:
+        return None
+    return multinode.nodes[multinode.main_node_index].task
 
 
 def node_environment(node: Job, main_node_address: str | None) -> dict[str, str]:

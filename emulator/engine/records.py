@@ -211,11 +211,14 @@ class TaskSpec:
 
 @dataclass(frozen=True, slots=True)
 class NodeSpec:
-    """One node of a multi-node parallel job after node-range resolution and overrides (§11)."""
+    """One node of a multi-node parallel job after node-range resolution and overrides (§11).
+    A node range with `ecsProperties` or `eksProperties` runs a whole task on each of its nodes:
+    `task` holds its containers and `container` the task's totals, as on a single-node job."""
 
     container: ContainerSpec
     # The node job's `detail` (what DescribeJobs of `<job id>#<n>` echoes), prepared by the service.
     detail: Mapping[str, Any] = field(default_factory=_empty_mapping)
+    task: TaskSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,11 @@ attempt) share one user-defined bridge network, created by the first and removed
 each node reports its address on it, which the engine passes to the other nodes as
 AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS. A multi-container task (ECS/EKS properties) gets a
 network of its own on which each container is reachable by its container name (ECS's awsvpc tasks
-and Kubernetes pods share localhost instead; here they share a network, not a namespace). Its
+and Kubernetes pods share localhost instead; here they share a network, not a namespace). A task
+that is a node of a multi-node parallel job (a network group) also joins its group's network with
+every container; the node's address is that of its first essential container (for an EKS pod, its
+first application container, after the init containers), and the node is reported RUNNING only
+once that container has started (§18: dependsOn keeps a job STARTING). Its
 containers start in the order a `TaskPlan` allows, each with its own log stream, on the attempt's
 thread plus one small thread per container that follows its output. GPUs: the indexes the engine
 assigned become a device request for exactly those devices.
@@ -417,13 +421,16 @@ class DockerExecutor:
         attempt.network = self._client.networks.create(
             f"batch-emulator-task-{uuid.uuid4().hex[:16]}", driver="bridge", labels=self._labels(request)
         )
+        is_node = request.network_group is not None and self._network != "host"
+        if is_node:
+            attempt.group_network = self._acquire_group_network(request)
         reported_running = False
         while True:
             self._apply_plan(attempt, plan)
-            if plan.has_started and not reported_running:
+            addressed = self._addressed_container(attempt, plan, is_node)
+            if not reported_running and addressed is not None:
                 reported_running = attempt.running = True
-                first = next(iter(attempt.task_containers.values()))
-                address = self._address(first, attempt.network.name)
+                address = self._address(addressed, attempt.group_network or attempt.network.name)
                 with self._lock:
                     self._updates.append(
                         ExecutionUpdate(request.attempt_id, UpdateKind.RUNNING, private_ipv4=address)
@@ -445,6 +452,16 @@ class DockerExecutor:
         return ExecutionUpdate(
             request.attempt_id, UpdateKind.FAILED_TO_START, reason=reason, containers=results
         )
+
+    @staticmethod
+    def _addressed_container(attempt: _Attempt, plan: TaskPlan, is_node: bool) -> Any:
+        """The container whose address stands for the running task, None while the task does not
+        count as running: a node's main container (`TaskPlan.main_container`), else the first
+        container started."""
+        if is_node:
+            name = plan.main_container()
+            return attempt.task_containers.get(name) if name is not None else None
+        return next(iter(attempt.task_containers.values()), None) if plan.has_started else None
 
     def _apply_plan(self, attempt: _Attempt, plan: TaskPlan) -> None:
         """Stop and start containers until the plan has nothing more to say right now."""
@@ -480,6 +497,8 @@ class DockerExecutor:
             raise _StartFailure(f"CannotCreateContainerError: {DAEMON_PREFIX}{_explain(exc)}") from exc
         attempt.task_containers[name] = container
         try:
+            if attempt.group_network is not None:  # a node's task: the other nodes reach it here
+                self._client.api.connect_container_to_network(container.id, attempt.group_network)
             container.start()
         except docker.errors.APIError as exc:
             raise _StartFailure(f"CannotStartContainerError: {DAEMON_PREFIX}{_explain(exc)}") from exc

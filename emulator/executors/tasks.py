@@ -70,6 +70,14 @@ class TaskPlan:
     def has_started(self) -> bool:
         return any(state in (RUNNING, EXITED) for state in self._state.values())
 
+    def main_container(self) -> str | None:
+        """The container that stands for the task once it runs (a multi-node parallel node's
+        address is its address): the first essential container, in task order, that has started;
+        in a task with none essential (an EKS pod), the first application container. None before."""
+        members = [self.members[name] for name in self._order]
+        candidates = [m for m in members if m.essential] or [m for m in members if not m.is_init]
+        return next((m.name for m in candidates if self._state[m.name] in (RUNNING, EXITED)), None)
+
     @property
     def is_done(self) -> bool:
         return all(state in (EXITED, SKIPPED) for state in self._state.values())

@@ -1,6 +1,7 @@
 """A two-node multi-node parallel job in real containers (reference §11): both nodes on one private
 Docker network, the worker reaching the main node over TCP at
-AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS, both exiting 0; and no network left behind."""
+AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS, both exiting 0; and no network left behind. The same
+with node ranges that run a two-container ECS task on each node (§18)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from emulator.executors.docker import MANAGED_LABEL
+from emulator.executors.docker import INSTANCE_LABEL, MANAGED_LABEL
 from emulator.testing.waiting import wait_for_job
 
 pytestmark = pytest.mark.docker
@@ -88,3 +89,77 @@ def test_two_node_job_talks_over_tcp_on_its_private_network(batch, emulator, tes
     leftovers = docker_client.networks.list(filters={"label": f"{MANAGED_LABEL}=true"})
     ours = [n for n in leftovers if n.name.endswith(emulator.runtime.executor.inner._instance_id[:8])]
     assert ours == [], "the job's private network was not removed"
+
+
+# Every node runs an ECS task of two containers: `sidecar` (non-essential) reports the MNP
+# variables and exits 0; then `app` (essential, dependsOn SUCCESS) runs NODE_SCRIPT, the main
+# node's listening on its address and the worker's connecting to it.
+SIDECAR_SCRIPT = (
+    'echo "sidecar $AWS_BATCH_JOB_NODE_INDEX/$AWS_BATCH_JOB_NUM_NODES main $AWS_BATCH_JOB_MAIN_NODE_INDEX'
+    ' at ${AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS:-none}"'
+)
+
+
+def test_two_node_job_with_ecs_tasks_talks_over_tcp(batch, emulator, test_image, docker_client):
+    containers = [
+        {"name": "sidecar", "image": test_image, "essential": False, "command": ["sh", "-c", SIDECAR_SCRIPT]},
+        {
+            "name": "app",
+            "image": test_image,
+            "command": ["sh", "-c", NODE_SCRIPT],
+            "dependsOn": [{"containerName": "sidecar", "condition": "SUCCESS"}],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "64"}],
+        },
+    ]
+    batch.register_job_definition(
+        jobDefinitionName="mnp-ecs-docker",
+        type="multinode",
+        nodeProperties={
+            "numNodes": 2,
+            "mainNode": 0,
+            "nodeRangeProperties": [
+                {"targetNodes": "0:1", "ecsProperties": {"taskProperties": [{"containers": containers}]}}
+            ],
+        },
+    )
+    started = time.monotonic()
+    job_id = batch.submit_job(jobName="mnp-ecs-docker", jobQueue=QUEUE, jobDefinition="mnp-ecs-docker")[
+        "jobId"
+    ]
+    parent = wait_for_job(batch, job_id, "SUCCEEDED", timeout_seconds=90)
+    print(f"two-node Docker ECS-task job finished in {time.monotonic() - started:.2f} s")
+
+    deadline = time.monotonic() + 20
+    while True:
+        nodes = batch.describe_jobs(jobs=[f"{job_id}#0", f"{job_id}#1"])["jobs"]
+        if all(node["status"] in ("SUCCEEDED", "FAILED") for node in nodes) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [node["status"] for node in nodes] == ["SUCCEEDED", "SUCCEEDED"]
+    parent_task = parent["attempts"][0]["taskProperties"][0]
+    assert {c["name"]: c["exitCode"] for c in parent_task["containers"]} == {"sidecar": 0, "app": 0}
+    by_node = [{c["name"]: c for c in n["ecsProperties"]["taskProperties"][0]["containers"]} for n in nodes]
+    assert [{name: c["exitCode"] for name, c in node.items()} for node in by_node] == [
+        {"sidecar": 0, "app": 0}
+    ] * 2
+    address = by_node[0]["app"]["networkInterfaces"][0]["privateIpv4Address"]
+    assert address and address != "127.0.0.1"
+    logs = emulator.client("logs")
+
+    def lines(container: dict) -> list[str]:
+        events = logs.get_log_events(
+            logGroupName="/aws/batch/job", logStreamName=container["logStreamName"], startFromHead=True
+        )["events"]
+        return [event["message"] for event in events]
+
+    assert lines(by_node[0]["sidecar"]) == ["sidecar 0/2 main 0 at none"]
+    assert lines(by_node[1]["sidecar"]) == [f"sidecar 1/2 main 0 at {address}"]
+    assert lines(by_node[0]["app"]) == ["main got: hello from node 1"]
+    assert lines(by_node[1]["app"]) == [f"worker sent to {address}"]
+
+    deadline = time.monotonic() + 20
+    while emulator.runtime.live_attempts() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    instance = emulator.runtime.executor.inner._instance_id
+    leftovers = docker_client.networks.list(filters={"label": f"{INSTANCE_LABEL}={instance}"})
+    assert [n.name for n in leftovers] == [], "the job's networks were not removed"

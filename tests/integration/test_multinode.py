@@ -225,3 +225,113 @@ def test_node_ranges_give_each_node_its_own_container(batch, emulator: Emulator,
     assert [node["status"] for node in nodes] == ["SUCCEEDED"] * 3
     logs = emulator.client("logs")
     assert [log_lines(logs, node) for node in nodes] == [["main 0"], ["worker 1"], ["worker 2"]]
+
+
+def test_two_node_job_with_ecs_tasks_runs_every_container_and_worker_reaches_main(batch, emulator: Emulator):
+    """Each node runs the whole ECS task: a non-essential `sidecar` that reports the MNP variables,
+    then (dependsOn SUCCESS) the essential `app`, which on the worker connects to the main node."""
+    port = free_port()
+    sidecar = (
+        'echo "sidecar $AWS_BATCH_JOB_NODE_INDEX/$AWS_BATCH_JOB_NUM_NODES main $AWS_BATCH_JOB_MAIN_NODE_INDEX'
+        ' at ${AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS:-none}"'
+    )
+    task = {
+        "containers": [
+            {
+                "name": "app",
+                "image": "busybox",
+                "command": [sys.executable, "-c", NODE_SCRIPT],
+                "dependsOn": [{"containerName": "sidecar", "condition": "SUCCESS"}],
+            },
+            {"name": "sidecar", "image": "busybox", "essential": False, "command": ["sh", "-c", sidecar]},
+        ]
+    }
+    register_mnp(
+        batch, "mnp-ecs", [], ranges=[{"targetNodes": "0:", "ecsProperties": {"taskProperties": [task]}}]
+    )
+    port_override = {"name": "app", "environment": [{"name": "PORT", "value": str(port)}]}
+    job_id = batch.submit_job(
+        jobName="mnp-ecs",
+        jobQueue=QUEUE,
+        jobDefinition="mnp-ecs",
+        nodeOverrides={
+            "nodePropertyOverrides": [
+                {
+                    "targetNodes": "0:",
+                    "ecsPropertiesOverride": {"taskProperties": [{"containers": [port_override]}]},
+                }
+            ]
+        },
+    )["jobId"]
+    parent = wait_for_job(batch, job_id, "SUCCEEDED", timeout_seconds=60)
+
+    (echoed,) = parent["nodeProperties"]["nodeRangeProperties"]
+    assert [c["name"] for c in echoed["ecsProperties"]["taskProperties"][0]["containers"]] == [
+        "app",
+        "sidecar",
+    ]
+    assert "container" not in parent
+    parent_task = parent["attempts"][0]["taskProperties"][0]
+    assert {c["name"]: c["exitCode"] for c in parent_task["containers"]} == {"app": 0, "sidecar": 0}
+
+    deadline = time.monotonic() + 20
+    while True:
+        nodes = batch.describe_jobs(jobs=[f"{job_id}#0", f"{job_id}#1"])["jobs"]
+        if all(node["status"] in ("SUCCEEDED", "FAILED") for node in nodes):
+            break
+        assert time.monotonic() < deadline, [node["status"] for node in nodes]
+        time.sleep(0.05)
+    main, worker = nodes
+    assert (main["status"], worker["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert worker["nodeDetails"] == {"nodeIndex": 1, "isMainNode": False}
+    logs = emulator.client("logs")
+    lines = {}
+    for node in (main, worker):
+        assert "container" not in node
+        containers = {c["name"]: c for c in node["ecsProperties"]["taskProperties"][0]["containers"]}
+        assert (containers["app"]["exitCode"], containers["sidecar"]["exitCode"]) == (0, 0)
+        assert containers["app"]["networkInterfaces"][0]["privateIpv4Address"] == "127.0.0.1"
+        index = node["nodeDetails"]["nodeIndex"]
+        for name, container in containers.items():
+            events = logs.get_log_events(
+                logGroupName="/aws/batch/job", logStreamName=container["logStreamName"], startFromHead=True
+            )["events"]
+            lines[(index, name)] = [event["message"] for event in events]
+    assert lines[(0, "sidecar")] == ["sidecar 0/2 main 0 at none"]
+    assert lines[(1, "sidecar")] == ["sidecar 1/2 main 0 at 127.0.0.1"]
+    assert "main got: hello from node 1" in lines[(0, "app")]
+    assert "worker sent to 127.0.0.1" in lines[(1, "app")]
+    assert f"node 1 of 2 job {job_id}#1" in lines[(1, "app")]
+
+
+def test_two_node_job_with_eks_pods_runs_init_containers_then_containers(batch, emulator: Emulator, tmp_path):
+    # The main node's container waits for the worker's file, so every node ends on its own (§11).
+    script = (
+        'echo "pod $AWS_BATCH_JOB_NODE_INDEX/$AWS_BATCH_JOB_NUM_NODES"; '
+        'if [ "$AWS_BATCH_JOB_NODE_INDEX" = "$AWS_BATCH_JOB_MAIN_NODE_INDEX" ]; then '
+        f"for i in $(seq 1 200); do [ -f {tmp_path}/worker ] && exit 0; sleep 0.05; done; exit 1; "
+        f"else touch {tmp_path}/worker; fi"
+    )
+    pod = {
+        "initContainers": [{"name": "init", "image": "busybox", "command": ["true"]}],
+        "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c"], "args": [script]}],
+    }
+    register_mnp(
+        batch, "mnp-eks", [], ranges=[{"targetNodes": "0:", "eksProperties": {"podProperties": pod}}]
+    )
+    job_id = batch.submit_job(jobName="mnp-eks", jobQueue=QUEUE, jobDefinition="mnp-eks")["jobId"]
+    parent = wait_for_job(batch, job_id, "SUCCEEDED", timeout_seconds=60)
+    assert parent["attempts"] == []
+    deadline = time.monotonic() + 20
+    while True:
+        nodes = batch.describe_jobs(jobs=[f"{job_id}#0", f"{job_id}#1"])["jobs"]
+        if all(node["status"] in ("SUCCEEDED", "FAILED") for node in nodes):
+            break
+        assert time.monotonic() < deadline, [node["status"] for node in nodes]
+        time.sleep(0.05)
+    assert [node["status"] for node in nodes] == ["SUCCEEDED", "SUCCEEDED"]
+    for node in nodes:
+        (attempt,) = node["eksAttempts"]
+        assert [(c["name"], c["exitCode"]) for c in attempt["initContainers"]] == [("init", 0)]
+        assert [(c["name"], c["exitCode"]) for c in attempt["containers"]] == [("main", 0)]
+        assert node["eksProperties"]["podProperties"]["podName"] == attempt["podName"]

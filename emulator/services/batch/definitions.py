@@ -285,6 +285,10 @@ def _check_multinode_definition(request: dict[str, Any], is_fargate: bool) -> No
             covered[index] += 1
         if len(node_range.get("instanceTypes") or ()) > 1:
             raise errors.invalid("instanceTypes in nodeRangeProperties can have at most 1 element")
+        if sum(member in node_range for member in ("container", "ecsProperties", "eksProperties")) != 1:
+            raise errors.invalid(
+                "Exactly one of container, ecsProperties or eksProperties must be specified for each node range"
+            )
         if "container" in node_range:
             check_container(node_range["container"], is_fargate=False)
         elif "ecsProperties" in node_range:
@@ -421,7 +425,9 @@ def _described(request: dict[str, Any]) -> dict[str, Any]:
         document["nodeProperties"] = {**document["nodeProperties"], "nodeRangeProperties": ranges}
     if "retryStrategy" in document:
         document["retryStrategy"] = {"evaluateOnExit": [], **document["retryStrategy"]}
-    document["containerOrchestrationType"] = "EKS" if "eksProperties" in document else "ECS"
+    ranges = (document.get("nodeProperties") or {}).get("nodeRangeProperties") or []
+    is_eks = "eksProperties" in document or any("eksProperties" in node_range for node_range in ranges)
+    document["containerOrchestrationType"] = "EKS" if is_eks else "ECS"
     return document
 
 

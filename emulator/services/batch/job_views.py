@@ -11,6 +11,10 @@ container's `exitCode`/`reason`/`logStreamName`. EKS-properties jobs show `attem
 `eksProperties.podProperties` with `podName`/`nodeName` and per-container results. Multi-node
 parallel parents show the effective `nodeProperties` and no `container`; node jobs show
 `nodeDetails` and their node's container, with `networkInterfaces` giving their private address.
+A node of an `ecsProperties`/`eksProperties` range shows its task as a single-node job of that
+kind does, each task container listing the node's network interface (awsvpc: one per task). The
+parent's attempts take the shape of its main node's (`taskProperties`, or `eksAttempts`); the
+reference is silent there.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emulator.engine.records import Attempt, ContainerResult, Job, JobStatus
+from emulator.engine import multinode
+from emulator.engine.records import Attempt, ContainerResult, Job, JobStatus, TaskSpec
 
 ClusterName = Callable[[str], str]  # compute environment ARN -> ECS cluster name
 
@@ -59,7 +64,8 @@ def _attempt_container(job: Job, attempt: Attempt, cluster_name: ClusterName) ->
     return {k: v for k, v in container.items() if v is not None}
 
 
-def _task_containers(attempt: Attempt) -> list[dict[str, Any]]:
+def _task_containers(job: Job, attempt: Attempt) -> list[dict[str, Any]]:
+    interfaces = _node_interfaces(job, attempt)
     return [
         _without_none(
             {
@@ -67,18 +73,23 @@ def _task_containers(attempt: Attempt) -> list[dict[str, Any]]:
                 "exitCode": result.exit_code,
                 "reason": result.reason,
                 "logStreamName": result.log_stream_name,
-                "networkInterfaces": [],
+                "networkInterfaces": interfaces,
             }
         )
         for result in attempt.containers
     ]
 
 
+def _node_interfaces(job: Job, attempt: Attempt) -> list[dict[str, Any]]:
+    """A node's task containers share the node's one network interface; other tasks list none."""
+    return _network_interfaces(attempt) if job.is_node else []
+
+
 def _attempt_task(job: Job, attempt: Attempt, cluster_name: ClusterName) -> dict[str, Any]:
     return {
         "containerInstanceArn": container_instance_arn(job, attempt, cluster_name),
         "taskArn": task_arn(job, attempt, cluster_name),
-        "containers": _task_containers(attempt),
+        "containers": _task_containers(job, attempt),
     }
 
 
@@ -90,12 +101,22 @@ def _is_eks(job: Job) -> bool:
     return job.task is not None and job.task.kind == "eks"
 
 
+def _attempts_task(job: Job) -> TaskSpec | None:
+    """The task each attempt of `job` ran: its own, or a multi-node parent's main node's."""
+    return job.task if job.task is not None or not job.is_multinode_parent else multinode.main_node_task(job)
+
+
+def _attempts_kind(job: Job) -> str | None:
+    task = _attempts_task(job)
+    return task.kind if task is not None else None
+
+
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
 def attempt_detail(job: Job, attempt: Attempt, cluster_name: ClusterName) -> dict[str, Any]:
-    if _is_ecs_task(job):
+    if _attempts_kind(job) == "ecs":
         return _without_none(
             {
                 "taskProperties": [_attempt_task(job, attempt, cluster_name)],
@@ -175,7 +196,7 @@ def eks_attempt(job: Job, attempt: Attempt) -> dict[str, Any]:
             "initContainers": [_eks_container(r) for r in attempt.containers if r.is_init],
             "eksClusterArn": job.detail.get("eksClusterArn"),
             "podName": pod_name(attempt),
-            "podNamespace": job.task.pod_namespace if job.task else None,
+            "podNamespace": task.pod_namespace if (task := _attempts_task(job)) else None,
             "nodeName": node_name(job, attempt),
             "startedAt": attempt.started_at_ms,
             "stoppedAt": attempt.stopped_at_ms,
@@ -215,9 +236,11 @@ def _ecs_properties(job: Job, cluster_name: ClusterName) -> dict[str, Any]:
     attempt = _latest_attempt(job)
     if attempt is not None:
         results = {r.name: r for r in attempt.containers}
+        interfaces = {"networkInterfaces": _node_interfaces(job, attempt)} if job.is_node else {}
         task["containers"] = [
             {
                 **c,
+                **interfaces,
                 **_without_none(
                     {
                         "exitCode": results[c["name"]].exit_code,
@@ -263,7 +286,9 @@ def job_detail(job: Job, tags: Mapping[str, str], cluster_name: ClusterName) -> 
         "status": job.status.value,
         "shareIdentifier": job.share_identifier,
         "schedulingPriority": job.scheduling_priority,
-        "attempts": [] if _is_eks(job) else [attempt_detail(job, a, cluster_name) for a in job.attempts],
+        "attempts": []
+        if _attempts_kind(job) == "eks"
+        else [attempt_detail(job, a, cluster_name) for a in job.attempts],
         "statusReason": job.status_reason,
         "createdAt": job.created_at_ms,
         "retryStrategy": detail.get("retryStrategy"),
@@ -282,7 +307,7 @@ def job_detail(job: Job, tags: Mapping[str, str], cluster_name: ClusterName) -> 
         "tags": dict(tags),
         "propagateTags": detail.get("propagateTags"),
         "platformCapabilities": list(detail.get("platformCapabilities") or []),
-        "eksAttempts": [eks_attempt(job, a) for a in job.attempts] if _is_eks(job) else [],
+        "eksAttempts": [eks_attempt(job, a) for a in job.attempts] if _attempts_kind(job) == "eks" else [],
         "consumableResourceProperties": detail.get("consumableResourceProperties") or None,
         "isCancelled": True if job.is_cancelled else None,
         "isTerminated": True if job.is_terminated else None,

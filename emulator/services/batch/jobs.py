@@ -162,7 +162,7 @@ class JobOperations:
         request members that shape them: 10,000 jobs from one definition hold one ContainerSpec
         and one `detail`, not 10,000 copies (records are immutable, views copy what they change).
         EKS jobs read the queue's compute environments, which can change: never shared."""
-        if "eksProperties" in definition:
+        if _uses_eks(definition):
             return self._build_workload(definition, request, queue, retry, timeout, consumables)
         shaping = [request.get(member) for member in WORKLOAD_MEMBERS]
         key = (definition["jobDefinitionArn"], json.dumps(shaping, sort_keys=True, separators=(",", ":")))
@@ -232,12 +232,16 @@ class JobOperations:
             if member != allowed and request.get(member):
                 raise client_error(f"{member} does not apply to a job definition with {kind}.")
         if kind == "multinode":
+            eks = self._eks_configuration(queue) if _uses_eks(definition) else {}
+            if eks.get("eksClusterArn"):
+                common_detail = {**common_detail, "eksClusterArn": eks["eksClusterArn"]}
             node_properties, totals, effective = submission.multinode_spec(
                 definition["nodeProperties"],
                 request.get("nodeOverrides"),
                 parameters,
                 definition_name=name,
                 node_detail=common_detail,
+                pod_namespace=eks.get("kubernetesNamespace") or "default",
             )
             return {
                 "container": totals,
@@ -590,6 +594,12 @@ class CapturedDetail:
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _uses_eks(definition: dict[str, Any]) -> bool:
+    """An EKS job definition, or a multi-node one with an `eksProperties` node range."""
+    ranges = (definition.get("nodeProperties") or {}).get("nodeRangeProperties") or []
+    return "eksProperties" in definition or any("eksProperties" in node_range for node_range in ranges)
 
 
 def _share_filter(values: list[str]) -> Callable[[Job], bool]:

@@ -394,6 +394,14 @@ def parse_target_nodes(target: str, num_nodes: int) -> tuple[int, int]:
     return start, min(end, num_nodes - 1)
 
 
+# What a node range runs, and the member of a `nodePropertyOverrides` entry that overrides it.
+NODE_RANGE_OVERRIDES = {
+    "container": "containerOverrides",
+    "ecsProperties": "ecsPropertiesOverride",
+    "eksProperties": "eksPropertiesOverride",
+}
+
+
 def multinode_spec(
     properties: Mapping[str, Any],
     node_overrides: Mapping[str, Any] | None,
@@ -401,14 +409,12 @@ def multinode_spec(
     *,
     definition_name: str,
     node_detail: Mapping[str, Any],
+    pod_namespace: str = "default",
 ) -> tuple[MultiNode, ContainerSpec, dict[str, Any]]:
-    """The nodes to run, their totals, and the effective `nodeProperties` DescribeJobs echoes."""
+    """The nodes to run, their totals, and the effective `nodeProperties` DescribeJobs echoes.
+    A range runs one container (`container`) or a whole task (`ecsProperties`, `eksProperties`)
+    on each of its nodes, resolved as a single-node job of that kind would be."""
     ranges = list(properties["nodeRangeProperties"])
-    for node_range in ranges:
-        if "container" not in node_range:
-            raise client_error(
-                "batch-emulator runs multi-node parallel jobs whose node ranges use container properties only."
-            )
     overrides = node_overrides or {}
     num_nodes = int(overrides.get("numNodes") or properties["numNodes"])
     main_node = int(properties["mainNode"])
@@ -430,31 +436,28 @@ def multinode_spec(
                 f"NodeOverride targets should match job definition. Non matching targets - {target}"
             )
         range_overrides[target] = override
-    effective_ranges = []
-    for node_range in ranges:
-        override = range_overrides.get(node_range["targetNodes"]) or {}
-        container = effective_container(
-            node_range["container"], override.get("containerOverrides"), parameters
+    resolved = [
+        _node_range(
+            node_range,
+            range_overrides.get(node_range["targetNodes"]) or {},
+            parameters,
+            definition_name=definition_name,
+            node_detail=node_detail,
+            pod_namespace=pod_namespace,
         )
-        effective_ranges.append({**node_range, "container": container})
-    # ContainerProperties (the parent's nodeProperties) has no runtime members; node jobs show them.
-    echoed_ranges = [
-        {**r, "container": {k: v for k, v in r["container"].items() if k != "networkInterfaces"}}
-        for r in effective_ranges
+        for node_range in ranges
     ]
     nodes = []
     for index in range(num_nodes):
         covering = [
-            (end - start, r)
-            for r in effective_ranges
-            for start, end in [parse_target_nodes(r["targetNodes"], num_nodes)]
+            (end - start, node)
+            for node_range, (_, node) in zip(ranges, resolved, strict=True)
+            for start, end in [parse_target_nodes(node_range["targetNodes"], num_nodes)]
             if start <= index <= end
         ]
         if not covering:
             raise client_error(f"Node {index} is not covered by any node range.", wrapped=True)
-        chosen = min(covering, key=lambda item: item[0])[1]  # the innermost range wins (§11)
-        spec = container_spec(chosen["container"], definition_name=definition_name)
-        nodes.append(NodeSpec(spec, {**node_detail, "container": chosen["container"]}))
+        nodes.append(min(covering, key=lambda item: item[0])[1])  # the innermost range wins (§11)
     totals = ContainerSpec(
         image=nodes[main_node].container.image,
         vcpus=sum(n.container.vcpus for n in nodes),
@@ -462,5 +465,64 @@ def multinode_spec(
         gpus=sum(n.container.gpus for n in nodes),
         log_stream_prefix=nodes[main_node].container.log_stream_prefix,
     )
-    effective = {"numNodes": num_nodes, "mainNode": main_node, "nodeRangeProperties": echoed_ranges}
+    effective = {
+        "numNodes": num_nodes,
+        "mainNode": main_node,
+        "nodeRangeProperties": [echoed for echoed, _ in resolved],
+    }
     return MultiNode(num_nodes, main_node, tuple(nodes)), totals, effective
+
+
+def _node_range(
+    node_range: Mapping[str, Any],
+    override: Mapping[str, Any],
+    parameters: Mapping[str, str],
+    *,
+    definition_name: str,
+    node_detail: Mapping[str, Any],
+    pod_namespace: str,
+) -> tuple[dict[str, Any], NodeSpec]:
+    """One range after its override: the range as the parent's `nodeProperties` echoes it and the
+    NodeSpec every node of the range runs, whose `detail` is what DescribeJobs of a node shows."""
+    target = node_range["targetNodes"]
+    kinds = [kind for kind in NODE_RANGE_OVERRIDES if kind in node_range]
+    if len(kinds) != 1:
+        raise client_error(
+            f"Node range {target} must specify exactly one of container, ecsProperties or eksProperties."
+        )
+    kind = kinds[0]
+    for member in NODE_RANGE_OVERRIDES.values():
+        if member != NODE_RANGE_OVERRIDES[kind] and override.get(member):
+            raise client_error(f"{member} does not apply to node range {target}, which uses {kind}.")
+    if kind == "container":
+        container = effective_container(
+            node_range["container"], override.get("containerOverrides"), parameters
+        )
+        spec = container_spec(container, definition_name=definition_name)
+        # ContainerProperties (the parent's nodeProperties) has no runtime members; node jobs show them.
+        echoed = {k: v for k, v in container.items() if k != "networkInterfaces"}
+        return {**node_range, "container": echoed}, NodeSpec(spec, {**node_detail, "container": container})
+    if kind == "ecsProperties":
+        task, totals, effective = ecs_task(
+            node_range["ecsProperties"],
+            override.get("ecsPropertiesOverride"),
+            parameters,
+            definition_name=definition_name,
+        )
+        echoed_task = {
+            **effective["taskProperties"][0],
+            "containers": [
+                {k: v for k, v in c.items() if k != "networkInterfaces"}
+                for c in effective["taskProperties"][0]["containers"]
+            ],
+        }
+        echoed = {**node_range, "ecsProperties": {"taskProperties": [echoed_task]}}
+        return echoed, NodeSpec(totals, {**node_detail, "ecsProperties": effective}, task)
+    task, totals, effective = eks_task(
+        node_range["eksProperties"],
+        override.get("eksPropertiesOverride"),
+        definition_name=definition_name,
+        namespace=pod_namespace,
+    )
+    echoed = {**node_range, "eksProperties": effective}
+    return echoed, NodeSpec(totals, {**node_detail, "eksProperties": effective}, task)
