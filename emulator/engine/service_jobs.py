@@ -6,10 +6,12 @@ so nothing enters it. SCHEDULED means "submitted to SageMaker" (`scheduledAt`; t
 capacity from here), STARTING "capacity acquired, downloading", RUNNING "training".
 
 Commands (`submit`, `terminate`, `update_priority`) record under one lock and wake the loop; a pass
-(`run_pass()`) moves each job at most one step, so every status is observable, and the loop runs
-another pass at once while anything moved. A pass reads the control plane through the injected
+(`run_pass()`) moves each simulated job at most one step, so every status is observable, and the
+loop runs another pass at once while anything moved. A training container's updates are applied as
+they come: one that starts and exits between two passes goes through RUNNING to its end in one
+pass (listeners still see both statuses). A pass reads the control plane through the injected
 topology source (outside the engine lock, so a service holding the resource store's lock while it
-calls a command can never deadlock with a pass), then:
+calls a command can never deadlock with a pass), applies the runner's updates, then:
 1. SUBMITTED jobs become RUNNABLE; jobs of a deleted queue are terminated;
 2. in-flight jobs whose step is due move on: SCHEDULED -> STARTING (or back to RUNNABLE with the
    insufficient-capacity reason, keeping their place and spending no retry attempt), STARTING ->
