@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,7 @@ from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
 from emulator.engine.engine import Engine
 from emulator.engine.service_jobs import ServiceJobEngine
+from emulator.engine.training_containers import TrainingRunner
 from emulator.executors.faults import FaultInjectingExecutor
 from emulator.protocol.auth import SignedRequest, SigV4Verifier, parse_keys
 from emulator.protocol.dispatch import Dispatcher, ServiceBinding, request_context
@@ -70,6 +71,8 @@ class Runtime:
     service_publisher: ServiceJobEventPublisher | None = None
     # The state directory's SQLite file (--state-dir); None when state lives in memory.
     database: StateDatabase | None = None
+    # Where service jobs run training images (a Docker executor of their own); None: simulated.
+    training_runner: TrainingRunner | None = None
 
     def reset(self) -> None:
         """Forget every resource, job and log line; stop whatever is running."""
@@ -88,14 +91,21 @@ class Runtime:
                 reset_clock()
 
     def live_attempts(self) -> list[str]:
-        """Attempt ids whose container or process still exists."""
-        return list(self.executor.live_attempts())
+        """Attempt ids whose container or process still exists, service jobs' training included."""
+        training = self.training_runner.live_attempts() if self.training_runner is not None else []
+        return [*self.executor.live_attempts(), *training]
 
 
-def build_executor(settings: Settings, clock: Clock, logs: LogStore) -> FaultInjectingExecutor:
-    from emulator.executors.factory import create_executor
+def build_executors(
+    settings: Settings, clock: Clock, logs: LogStore
+) -> tuple[FaultInjectingExecutor, TrainingRunner | None]:
+    """The job executor and, with Docker, the one service jobs run training images on."""
+    from emulator.executors.factory import create_executor, create_training_runner, resolve_executor_kind
 
-    return FaultInjectingExecutor(create_executor(settings, clock=clock, log_store=logs))
+    kind = resolve_executor_kind(settings)  # "auto" is decided once, for both
+    resolved = replace(settings, executor=kind)
+    executor = FaultInjectingExecutor(create_executor(resolved, clock=clock, log_store=logs))
+    return executor, create_training_runner(resolved, executor_kind=kind, log_store=logs)
 
 
 def open_stores(
@@ -129,7 +139,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Wall time that the test controls can pause and move forward (simulated runs, timeouts).
     clock = clock or ControllableClock()
     resources, logs, job_store, database = open_stores(settings, clock)
-    executor = build_executor(settings, clock, logs)
+    executor, training_runner = build_executors(settings, clock, logs)
     engine = Engine(
         clock=clock,
         executor=executor,
@@ -139,11 +149,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         gpus=settings.resolved_gpus(),
     )
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
-    service_engine = ServiceJobEngine(clock=clock)
+    service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
     batch = BatchProvider(
         store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
     )
-    runtime = Runtime(settings, clock, executor, engine, resources, logs, batch, database=database)
+    runtime = Runtime(
+        settings,
+        clock,
+        executor,
+        engine,
+        resources,
+        logs,
+        batch,
+        database=database,
+        training_runner=training_runner,
+    )
     webhook = WebhookDelivery(settings.event_webhook_url) if settings.event_webhook_url else None
     if webhook is not None:
         webhook.start()
@@ -271,6 +291,8 @@ def close_app(app: Flask) -> None:
     runtime = runtime_of(app)
     runtime.engine.close()
     runtime.batch.service_engine.close()
+    if runtime.training_runner is not None:
+        runtime.training_runner.close()
     runtime.executor.close()
     if runtime.publisher is not None:
         runtime.publisher.close()  # the service publisher shares its webhook

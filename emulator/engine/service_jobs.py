@@ -6,10 +6,12 @@ so nothing enters it. SCHEDULED means "submitted to SageMaker" (`scheduledAt`; t
 capacity from here), STARTING "capacity acquired, downloading", RUNNING "training".
 
 Commands (`submit`, `terminate`, `update_priority`) record under one lock and wake the loop; a pass
-(`run_pass()`) moves each job at most one step, so every status is observable, and the loop runs
-another pass at once while anything moved. A pass reads the control plane through the injected
+(`run_pass()`) moves each simulated job at most one step, so every status is observable, and the
+loop runs another pass at once while anything moved. A training container's updates are applied as
+they come: one that starts and exits between two passes goes through RUNNING to its end in one
+pass (listeners still see both statuses). A pass reads the control plane through the injected
 topology source (outside the engine lock, so a service holding the resource store's lock while it
-calls a command can never deadlock with a pass), then:
+calls a command can never deadlock with a pass), applies the runner's updates, then:
 1. SUBMITTED jobs become RUNNABLE; jobs of a deleted queue are terminated;
 2. in-flight jobs whose step is due move on: SCHEDULED -> STARTING (or back to RUNNABLE with the
    insufficient-capacity reason, keeping their place and spending no retry attempt), STARTING ->
@@ -18,12 +20,17 @@ calls a command can never deadlock with a pass), then:
 3. `service_scheduling.plan_scheduling()` decides what is SCHEDULED, blocked or terminated by a
    `jobStateTimeLimitActions` rule.
 
-Nothing runs: this is a simulated SageMaker. Each attempt's `ServiceOutcome` comes from, in order,
+Each attempt either runs the training image or goes through a simulated SageMaker, in order:
 1. `script(key, *outcomes)` with the job id or job name as key (outcome n for attempt n, the last
-   repeats), also reachable as the test control POST /_emulator/service-job-outcomes;
-2. the payload's `HyperParameters` (see `outcome_from_hyper_parameters`);
-3. success after no time at all.
-All durations are measured on the engine's clock.
+   repeats), also reachable as the test control POST /_emulator/service-job-outcomes: simulated;
+2. the training image, when the engine has a runner (a Docker executor) and its daemon had the
+   payload's `TrainingImage` when the job was submitted (it is never pulled): the attempt is
+   handed to the runner on entering STARTING (training_containers.py says how SageMaker's
+   conventions are met), is RUNNING once the container runs, and ends with it;
+   `MaxRuntimeInSeconds` and TerminateServiceJob stop the container;
+3. the payload's `HyperParameters` (see `outcome_from_hyper_parameters`): simulated;
+4. success after no time at all.
+Simulated durations are measured on the engine's clock.
 
 Choices where AWS is unverified:
 - TerminateServiceJob acts at once, from any non-terminal status: the job is FAILED with the
@@ -32,13 +39,19 @@ Choices where AWS is unverified:
   with the documented `Received status from SageMaker: Training job completed`; the default
   FailureReason is `Training job failed`. A timed-out attempt reads
   `Job attempt duration exceeded timeout`, as for container jobs.
+- A training container stopped by `MaxRuntimeInSeconds` (measured from RUNNING) ends its attempt
+  with `Received status from SageMaker: <SageMaker's MaxRuntimeExceeded message>`, retried as any
+  other failed attempt; an attempt timeout that comes first is not retried. Stopping, by the
+  runtime limit, an attempt timeout or TerminateServiceJob, ends the attempt at once and frees its
+  capacity while the container is still being stopped.
 - `startedAt` is set when the attempt reaches RUNNING; `attempts` lists finished attempts and
   `latestAttempt` names the current (or last) training job. Insufficient-capacity fallbacks create
   a new training job name but are not listed as attempts.
 - Training job ARNs are `arn:<partition>:sagemaker:<region>:<account>:training-job/AWSBatch<jobName>
   <32 hex>` (the name form seen in AWS's event example; not truncated to SageMaker's 63 characters).
 Not modelled: preemption (`preemptionSummary` never appears), quota-share lending and borrowing,
-fair-share weights, running the training image.
+fair-share weights, more than one training container per attempt (`InstanceCount` > 1 runs algo-1
+alone).
 """
 
 from __future__ import annotations
@@ -50,6 +63,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from emulator.engine import service_scheduling as scheduling
+from emulator.engine import training_containers as training
 from emulator.engine.clock import Clock
 from emulator.engine.service_records import (
     ServiceAttempt,
@@ -59,6 +73,7 @@ from emulator.engine.service_records import (
     ServiceTopology,
     apply_transition,
 )
+from emulator.executors.base import ExecutionUpdate, UpdateKind
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +148,7 @@ def outcome_from_hyper_parameters(parameters: Mapping[str, str]) -> ServiceOutco
 class _AttemptPlan:
     outcome: ServiceOutcome
     capacity_failures_left: int
+    attempt_id: str | None = None  # set when the attempt runs the training image
 
 
 class ServiceJobEngine:
@@ -142,8 +158,12 @@ class ServiceJobEngine:
         clock: Clock,
         topology_source: Callable[[], ServiceTopology] | None = None,
         new_resource_suffix: Callable[[], str] | None = None,
+        runner: training.TrainingRunner | None = None,
     ) -> None:
+        """`runner` runs training images (a Docker executor of its own: the engine polls all of
+        its updates); without one every attempt is simulated."""
         self.clock = clock
+        self.runner = runner
         self._topology_source = topology_source
         self._new_suffix = new_resource_suffix or (lambda: uuid.uuid4().hex)
         self._lock = threading.RLock()
@@ -159,6 +179,9 @@ class ServiceJobEngine:
         add_listener = getattr(clock, "add_listener", None)
         if callable(add_listener):
             add_listener(self.wake)
+        add_update_listener = getattr(runner, "add_update_listener", None)
+        if callable(add_update_listener):
+            add_update_listener(self.wake)
 
     def _clear(self) -> None:
         self._topology = ServiceTopology()
@@ -167,6 +190,7 @@ class ServiceJobEngine:
         self._by_queue: dict[str, dict[str, None]] = {}
         self._tokens: dict[tuple[str | None, str | None], str] = {}  # (token, request digest) -> job id
         self._plans: dict[str, _AttemptPlan] = {}
+        self._containers: dict[str, str] = {}  # attempt id of a training container -> job id
         self._next_sequence = 0
         self._time_limit_wake_ms: int | None = None
         self._again = False  # something moved since the last pass began: run one at once
@@ -193,6 +217,7 @@ class ServiceJobEngine:
 
     # ---- commands ----
     def submit(self, submission: ServiceJobSubmission) -> ServiceJob:
+        runs_image = self._has_image(submission)  # asks the daemon: never under the lock
         with self._lock:
             token_key = (submission.client_token, submission.request_digest)
             if submission.client_token is not None and token_key in self._tokens:
@@ -204,6 +229,7 @@ class ServiceJobEngine:
                 sequence=self._next_sequence,
                 scheduling_priority=submission.scheduling_priority,
                 transitions=((S.SUBMITTED, now),),
+                runs_training_image=runs_image,
             )
             self._next_sequence += 1
             self._jobs[job.job_id] = job
@@ -212,9 +238,18 @@ class ServiceJobEngine:
             if submission.client_token is not None:
                 self._tokens[token_key] = job.job_id
             self._notice(job)
-        log.info("service job %s: SUBMITTED to %s", job.job_id, job.queue_arn)
+        log.info(
+            "service job %s: SUBMITTED to %s%s",
+            job.job_id,
+            job.queue_arn,
+            " (runs its training image)" if runs_image else "",
+        )
         self.wake()
         return job
+
+    def _has_image(self, submission: ServiceJobSubmission) -> bool:
+        container = submission.training_container
+        return container is not None and self.runner is not None and self.runner.has_image(container.image)
 
     def terminate(self, job_id: str, reason: str) -> None:
         """From any non-terminal status; a finished job is left as it is."""
@@ -237,8 +272,10 @@ class ServiceJobEngine:
         return job
 
     def reset(self) -> None:
-        """Forget every service job and script."""
+        """Forget every service job and script, stopping the training containers still running."""
         with self._lock:
+            for attempt_id in self._containers:
+                self.runner.stop(attempt_id, "emulator reset")
             self._clear()
             self._scripts.clear()
 
@@ -299,6 +336,10 @@ class ServiceJobEngine:
                 self._topology = topology
             now = self.clock.now_ms()
             moved: set[str] = set()
+            for update in self.runner.poll() if self.runner is not None else ():
+                job_id = self._record_update(update, now)
+                if job_id is not None:
+                    moved.add(job_id)
             for job_id in list(self._by_status[S.SUBMITTED]):
                 self._move(self._jobs[job_id], S.RUNNABLE, now, runnable_at_ms=now)
                 moved.add(job_id)
@@ -332,43 +373,101 @@ class ServiceJobEngine:
                     moved.add(job_id)
 
     def _step(self, job: ServiceJob, now: int) -> bool:
-        """Move an in-flight job on if its step (or its timeout) is due; True if it moved."""
+        """Move an in-flight job on if its step (or its timeout) is due; True if it moved. A
+        training container's steps are its executor's updates (`_record_update`), not due times."""
         if job.status is S.RUNNING and job.deadline_ms is not None and job.deadline_ms <= now:
             if job.step_due_ms is None or job.deadline_ms <= job.step_due_ms:
-                self._end_attempt(job, now, ATTEMPT_TIMED_OUT, succeeded=False, may_retry=False)
+                self._time_out(job, now)
                 return True
         if job.step_due_ms is None or job.step_due_ms > now:
             return False
         plan = self._plans[job.job_id]
         if job.status is S.SCHEDULED:
-            if plan.capacity_failures_left > 0:
-                plan.capacity_failures_left -= 1
-                self._move(
-                    job,
-                    S.RUNNABLE,
-                    now,
-                    status_reason=scheduling.INSUFFICIENT_INSTANCE_CAPACITY,
-                    current_attempt=None,
-                    step_due_ms=None,
-                )
-            else:
-                self._move(job, S.STARTING, now, step_due_ms=now + plan.outcome.starting_ms)
+            self._leave_scheduled(job, plan, now)
         elif job.status is S.STARTING:
-            attempt = replace(job.current_attempt, started_at_ms=now)
-            timeout = job.submission.attempt_duration_seconds
-            self._move(
-                job,
-                S.RUNNING,
-                now,
-                current_attempt=attempt,
-                started_at_ms=now,
-                step_due_ms=now + plan.outcome.duration_ms,
-                deadline_ms=now + timeout * 1000 if timeout is not None else None,
-            )
+            self._begin_running(job, plan, now)
         else:
             outcome = plan.outcome
             self._end_attempt(job, now, outcome.status_reason, succeeded=outcome.succeeded)
         return True
+
+    def _leave_scheduled(self, job: ServiceJob, plan: _AttemptPlan, now: int) -> None:
+        if plan.capacity_failures_left > 0:
+            plan.capacity_failures_left -= 1
+            self._move(
+                job,
+                S.RUNNABLE,
+                now,
+                status_reason=scheduling.INSUFFICIENT_INSTANCE_CAPACITY,
+                current_attempt=None,
+                step_due_ms=None,
+            )
+        elif plan.attempt_id is not None:
+            job = self._move(job, S.STARTING, now, step_due_ms=None)
+            container = job.submission.training_container
+            assert container is not None and self.runner is not None  # runs_training_image says so
+            arn = job.current_attempt.training_job_arn
+            self._containers[plan.attempt_id] = job.job_id
+            self.runner.start(training.execution_request(job, container, plan.attempt_id, arn, now))
+        else:
+            self._move(job, S.STARTING, now, step_due_ms=now + plan.outcome.starting_ms)
+
+    def _begin_running(self, job: ServiceJob, plan: _AttemptPlan, now: int) -> ServiceJob:
+        """STARTING -> RUNNING: the simulated attempt's duration, or its container's runtime
+        limit, counts from here, and so does the attempt timeout."""
+        limits_seconds = [job.submission.attempt_duration_seconds]
+        step_due_ms: int | None = now + plan.outcome.duration_ms
+        if plan.attempt_id is not None:
+            step_due_ms = None  # it ends when its container does
+            container = job.submission.training_container
+            limits_seconds.append(container.max_runtime_seconds if container is not None else None)
+        limits = [seconds for seconds in limits_seconds if seconds is not None]
+        return self._move(
+            job,
+            S.RUNNING,
+            now,
+            current_attempt=replace(job.current_attempt, started_at_ms=now),
+            started_at_ms=now,
+            step_due_ms=step_due_ms,
+            deadline_ms=now + min(limits) * 1000 if limits else None,
+        )
+
+    def _time_out(self, job: ServiceJob, now: int) -> None:
+        """The attempt timeout (never retried) or, first, a container's MaxRuntimeInSeconds."""
+        timeout = job.submission.attempt_duration_seconds
+        started_at_ms = job.current_attempt.started_at_ms or now
+        if timeout is not None and started_at_ms + timeout * 1000 <= now:
+            self._end_attempt(job, now, ATTEMPT_TIMED_OUT, succeeded=False, may_retry=False)
+        else:
+            reason = SAGEMAKER_STATUS.format(reason=training.MAX_RUNTIME_EXCEEDED)
+            self._end_attempt(job, now, reason, succeeded=False)
+
+    def _record_update(self, update: ExecutionUpdate, now: int) -> str | None:
+        """Apply what the runner says of a training container; the job id if it moved. An update
+        for an attempt already ended (a timeout, a terminate, a reset) is dropped."""
+        job_id = self._containers.get(update.attempt_id)
+        if job_id is None:
+            return None
+        job, plan = self._jobs[job_id], self._plans[job_id]
+        if update.kind is UpdateKind.RUNNING:
+            if job.status is S.STARTING:
+                self._begin_running(job, plan, now)
+            return job_id
+        del self._containers[update.attempt_id]
+        if job.status is S.STARTING and update.kind is UpdateKind.EXITED and update.exit_code is not None:
+            job = self._begin_running(job, plan, now)  # it ran, though its RUNNING update was missed
+        reason = training.failure_reason(update)
+        log.info(
+            "service job %s: training container %s ended: %s",
+            job_id,
+            update.attempt_id,
+            reason or "completed",
+        )
+        if reason is None:
+            self._end_attempt(job, now, TRAINING_COMPLETED, succeeded=True)
+        else:
+            self._end_attempt(job, now, SAGEMAKER_STATUS.format(reason=reason), succeeded=False)
+        return job_id
 
     def _apply(self, decision: scheduling.ServiceDecision, now: int) -> bool:
         job = self._jobs[decision.job_id]
@@ -387,8 +486,7 @@ class ServiceJobEngine:
     def _schedule(self, job: ServiceJob, now: int) -> None:
         plan = self._plans.get(job.job_id)
         if plan is None:  # a new attempt; a resubmission after a capacity failure keeps its plan
-            outcome = self._outcome_for(job, len(job.attempts) + 1)
-            plan = self._plans[job.job_id] = _AttemptPlan(outcome, outcome.insufficient_capacity)
+            plan = self._plans[job.job_id] = self._plan_attempt(job, len(job.attempts) + 1)
         self._move(
             job,
             S.SCHEDULED,
@@ -407,7 +505,7 @@ class ServiceJobEngine:
     ) -> None:
         attempt = replace(job.current_attempt, stopped_at_ms=now, status_reason=reason)
         attempts = (*job.attempts, attempt)
-        self._plans.pop(job.job_id, None)
+        self._forget_plan(job.job_id, reason)
         ended = dict(
             attempts=attempts,
             current_attempt=None,
@@ -427,7 +525,7 @@ class ServiceJobEngine:
         attempts = job.attempts
         if job.current_attempt is not None:
             attempts = (*attempts, replace(job.current_attempt, stopped_at_ms=now, status_reason=reason))
-        self._plans.pop(job.job_id, None)
+        self._forget_plan(job.job_id, reason)
         self._move(
             job,
             S.FAILED,
@@ -452,13 +550,27 @@ class ServiceJobEngine:
         log.info("service job %s: %s -> %s", job.job_id, job.status.value, to.value)
         return new
 
-    def _outcome_for(self, job: ServiceJob, attempt_number: int) -> ServiceOutcome:
+    def _plan_attempt(self, job: ServiceJob, attempt_number: int) -> _AttemptPlan:
+        """A script first, then the training image, then the hyperparameters (module docstring)."""
+        outcome = None
         for key in (job.job_id, job.job_name):
             outcomes = self._scripts.get(key)
             if outcomes:
-                return outcomes[min(attempt_number, len(outcomes)) - 1]
-        parameters = dict(job.submission.hyper_parameters)
-        return outcome_from_hyper_parameters(parameters) if parameters else ServiceOutcome()
+                outcome = outcomes[min(attempt_number, len(outcomes)) - 1]
+                break
+        if outcome is None and job.runs_training_image:
+            return _AttemptPlan(ServiceOutcome(), 0, training.attempt_id(job.job_id, attempt_number))
+        if outcome is None:
+            parameters = dict(job.submission.hyper_parameters)
+            outcome = outcome_from_hyper_parameters(parameters) if parameters else ServiceOutcome()
+        return _AttemptPlan(outcome, outcome.insufficient_capacity)
+
+    def _forget_plan(self, job_id: str, reason: str) -> None:
+        """The attempt is over: a training container still running is stopped."""
+        plan = self._plans.pop(job_id, None)
+        if plan is not None and plan.attempt_id is not None and self._containers.pop(plan.attempt_id, None):
+            log.info("service job %s: stopping training container %s (%s)", job_id, plan.attempt_id, reason)
+            self.runner.stop(plan.attempt_id, reason)
 
     def _training_job_arn(self, job: ServiceJob) -> str:
         """`arn:<partition>:sagemaker:<region>:<account>:training-job/AWSBatch<jobName><32 hex>`."""

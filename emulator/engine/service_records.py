@@ -131,6 +131,20 @@ class ServiceAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingContainer:
+    """What running the payload's training image takes, read from the payload by the service:
+    the image (`AlgorithmSpecification.TrainingImage`), `Environment`, the config files SageMaker
+    writes under /opt/ml/input/config (file name, JSON text), the input channels (one directory
+    each under /opt/ml/input/data) and `StoppingCondition.MaxRuntimeInSeconds`."""
+
+    image: str
+    environment: tuple[tuple[str, str], ...] = ()
+    config_files: tuple[tuple[str, str], ...] = ()
+    channels: tuple[str, ...] = ()
+    max_runtime_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceJobSubmission:
     """What SubmitServiceJob asked for, after the service's validation."""
 
@@ -153,6 +167,8 @@ class ServiceJobSubmission:
     client_token: str | None = None
     request_digest: str | None = None
     hyper_parameters: tuple[tuple[str, str], ...] = ()
+    # The payload names a training image: run it when the executor's daemon has it.
+    training_container: TrainingContainer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +193,9 @@ class ServiceJob:
     step_due_ms: int | None = None  # when SCHEDULED -> STARTING -> RUNNING -> end is next due
     deadline_ms: int | None = None  # the attempt's timeoutConfig deadline, from RUNNING
     transitions: tuple[tuple[ServiceJobStatus, int], ...] = ()
+    # Decided at submission: attempts run the training image as a container (the daemon had it)
+    # rather than through the simulated SageMaker.
+    runs_training_image: bool = False
 
     @property
     def job_id(self) -> str:

@@ -55,6 +55,15 @@ class ExecutionRequest:
     # A multi-container task (ECS/EKS properties): when set, each member is run as its own
     # container and the fields above that describe one container are ignored.
     containers: tuple[TaskMember, ...] = ()
+    # Docker only, for service jobs run as SageMaker runs a training image: the container's host
+    # name; text files (absolute path, content) and empty directories put into the container
+    # before it starts; files read back after it exits (into the EXITED update's `files`); and
+    # whether an image the daemon lacks may be pulled (False: the attempt fails to start).
+    hostname: str | None = None
+    files: tuple[tuple[str, str], ...] = ()
+    directories: tuple[str, ...] = ()
+    collect_files: tuple[str, ...] = ()
+    pull_image: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,8 @@ class ExecutionUpdate:
     # EXITED / FAILED_TO_START of a task: how each container ended, in task order; the engine
     # judges the task from these (exit_code is then None).
     containers: tuple[ContainerResult, ...] = ()
+    # EXITED: the request's `collect_files` that existed, as (path, text), in request order.
+    files: tuple[tuple[str, str], ...] = ()
 
 
 class Executor(Protocol):

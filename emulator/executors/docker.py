@@ -35,6 +35,11 @@ once that container has started (§18: dependsOn keeps a job STARTING). Its
 containers start in the order a `TaskPlan` allows, each with its own log stream, on the attempt's
 thread plus one small thread per container that follows its output. GPUs: the indexes the engine
 assigned become a device request for exactly those devices.
+
+Service jobs run as SageMaker runs a training image use a few more request fields: files and
+directories are copied into the created container before it starts, the files the request names
+are read back after it exits (before it is removed), and `pull_image=False` makes an image the
+daemon lacks fail to start rather than be pulled (`has_image` tells beforehand).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ import docker.types
 import requests.exceptions
 
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
+from emulator.executors.container_files import build_archive, read_archive_file
 from emulator.executors.output import LineWriter
 from emulator.executors.tasks import TaskPlan
 from emulator.stores.base import LogStore
@@ -195,6 +201,15 @@ class DockerExecutor:
         """Attempts started and not yet cleaned up: queued, pulling, running or being removed."""
         with self._lock:
             return list(self._attempts)
+
+    def has_image(self, image: str) -> bool:
+        """True when the daemon already has `image` (nothing is pulled); False also when the
+        daemon cannot be asked."""
+        try:
+            self._client.images.get(image)
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return False
+        return True
 
     # -- a restart on a state directory: what an earlier server process started -----------------
 
@@ -340,7 +355,7 @@ class DockerExecutor:
         request = attempt.request
         if attempt.stop_requested:
             return _stopped_before_start(request)
-        self._ensure_image(request.image)
+        self._ensure_image(request.image, pull=request.pull_image)
         attempt.volume_names.extend(self._create_volumes(request))
         options = self._container_options(request, iter(attempt.volume_names))
         if request.network_group is not None and self._network != "host":
@@ -353,6 +368,7 @@ class DockerExecutor:
             attempt.container = container
             if attempt.stop_requested:
                 return _stopped_before_start(request)
+        self._put_files(container, request)
         try:
             container.start()
         except docker.errors.APIError as exc:
@@ -379,16 +395,46 @@ class DockerExecutor:
         output.finish()
         exit_code = container.wait()["StatusCode"]
         container.reload()
+        files = self._collect_files(container, request)
         if container.attrs["State"].get("OOMKilled"):
-            return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON)
-        return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=exit_code)
+            return ExecutionUpdate(
+                request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON, files=files
+            )
+        return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=exit_code, files=files)
 
-    def _ensure_image(self, image: str) -> None:
+    def _put_files(self, container: Any, request: ExecutionRequest) -> None:
+        if not request.files and not request.directories:
+            return
+        try:
+            container.put_archive("/", build_archive(request.files, request.directories))
+        except docker.errors.APIError as exc:
+            raise _StartFailure(f"CannotCreateContainerError: {DAEMON_PREFIX}{_explain(exc)}") from exc
+
+    def _collect_files(self, container: Any, request: ExecutionRequest) -> tuple[tuple[str, str], ...]:
+        """The request's `collect_files` that the exited container holds; a missing one is skipped."""
+        found = []
+        for path in request.collect_files:
+            try:
+                chunks, _ = container.get_archive(path)
+                text = read_archive_file(chunks)
+            except docker.errors.NotFound:
+                continue
+            except docker.errors.APIError as exc:
+                logger.warning("job %s: could not read %s: %s", request.job_id, path, _explain(exc))
+                continue
+            if text is not None:
+                found.append((path, text))
+        return tuple(found)
+
+    def _ensure_image(self, image: str, *, pull: bool = True) -> None:
         try:
             self._client.images.get(image)
             return
-        except docker.errors.ImageNotFound:
-            pass
+        except docker.errors.ImageNotFound as exc:
+            if not pull:
+                raise _StartFailure(
+                    f"CannotPullContainerError: {DAEMON_PREFIX}No such image: {image}"
+                ) from exc
         except docker.errors.APIError as exc:  # e.g. an invalid reference
             raise _StartFailure(f"CannotPullContainerError: {DAEMON_PREFIX}{_explain(exc)}") from exc
         try:
@@ -592,6 +638,8 @@ class DockerExecutor:
             "devices": [_device(d.host_path, d.container_path, d.permissions) for d in request.devices],
             "tmpfs": {t.container_path: _tmpfs_options(t.size_mib, t.mount_options) for t in request.tmpfs},
         }
+        if request.hostname:
+            options["hostname"] = request.hostname
         if request.vcpus > 0:
             # Docker refuses more CPUs than the host has, and fewer than 0.01.
             options["nano_cpus"] = int(min(max(request.vcpus, 0.01), self._host_cpus) * 1e9)

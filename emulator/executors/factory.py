@@ -4,16 +4,24 @@
 the daemon answers a ping within a couple of seconds and falls back to local processes otherwise;
 "simulated" runs scripted outcomes on the engine's clock. Each executor is imported only when
 chosen, so a process-only host never touches the Docker SDK's connection code.
+
+With Docker, service jobs (SageMaker Training) get a Docker executor of their own
+(`create_training_runner`) to run training images on: the service-job engine polls every update
+of its executor, so the two engines cannot share one.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from emulator.config import Settings
 from emulator.engine.clock import Clock
 from emulator.executors.base import Executor
 from emulator.stores.base import LogStore
+
+if TYPE_CHECKING:
+    from emulator.executors.docker import DockerExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +50,17 @@ def docker_available() -> bool:
         client.close()
 
 
+def resolve_executor_kind(settings: Settings) -> str:
+    """`settings.executor`, with "auto" decided: docker when a daemon answers, else process."""
+    if settings.executor != "auto":
+        return settings.executor
+    kind = "docker" if docker_available() else "process"
+    logger.info("executor auto: chose %s", kind)
+    return kind
+
+
 def create_executor(settings: Settings, *, clock: Clock, log_store: LogStore) -> Executor:
-    kind = settings.executor
-    if kind == "auto":
-        kind = "docker" if docker_available() else "process"
-        logger.info("executor auto: chose %s", kind)
+    kind = resolve_executor_kind(settings)
     if kind == "docker":
         return _docker_executor(settings, log_store)
     if kind == "process":
@@ -62,7 +76,20 @@ def create_executor(settings: Settings, *, clock: Clock, log_store: LogStore) ->
     )
 
 
-def _docker_executor(settings: Settings, log_store: LogStore) -> Executor:
+def create_training_runner(
+    settings: Settings, *, executor_kind: str, log_store: LogStore
+) -> DockerExecutor | None:
+    """The executor service jobs run training images on: a second Docker executor when jobs run
+    on Docker (`executor_kind` as `resolve_executor_kind` decided), else None (simulated SageMaker).
+    It leaves leftovers to the job executor, which removes those of every gone emulator."""
+    if executor_kind != "docker":
+        return None
+    return _docker_executor(settings, log_store, remove_leftovers=False)
+
+
+def _docker_executor(
+    settings: Settings, log_store: LogStore, *, remove_leftovers: bool = True
+) -> DockerExecutor:
     import docker.errors
     import requests.exceptions
 
@@ -75,7 +102,7 @@ def _docker_executor(settings: Settings, log_store: LogStore) -> Executor:
             max_workers=max(1, settings.max_running),
             # With a state directory, leftovers are removed after the restored engine has adopted
             # the containers still running its attempts (DockerExecutor.remove_leftovers).
-            remove_leftovers=not settings.state_dir,
+            remove_leftovers=remove_leftovers and not settings.state_dir,
         )
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise DockerUnavailableError(

@@ -6,10 +6,10 @@ which owns its state and runs it through the lifecycle (engine/service_jobs.py).
 gives the engine its view of the control plane (`service_topology`) and renders the engine's
 records as DescribeServiceJob / ServiceJobSummary shapes and as the detail of service-job events.
 
-Read from the payload (a SageMaker CreateTrainingJob request as JSON): `ResourceConfig.InstanceCount`
-(the capacity a job takes, default 1), `ResourceConfig.InstanceType`, and `HyperParameters` (the
-simulated outcome, see engine/service_jobs.py). A payload that is not a JSON object is accepted and
-taken as one instance with no hyperparameters (SageMaker would validate it; the emulator does not).
+What the payload (a SageMaker CreateTrainingJob request as JSON) says is read by
+`training_payload.py`: the capacity a job takes, its simulated outcome, and what running its
+training image takes. A payload that is not a JSON object is accepted and taken as one instance
+with no hyperparameters and no image (SageMaker would validate it; the emulator does not).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, errors, lifecycle, rules, tokens
 from emulator.services.batch.resources import ResourceAccess
 from emulator.services.batch.tags import get_tags, set_tags
+from emulator.services.batch.training_payload import read_payload
 
 FILTER_NAMES = ("JOB_NAME", "BEFORE_CREATED_AT", "AFTER_CREATED_AT", "SHARE_IDENTIFIER", "QUOTA_SHARE_NAME")
 TRAINING_JOB_ARN = "TrainingJobArn"
@@ -92,17 +93,7 @@ class ServiceJobOperations(ResourceAccess):
             queue = self.require_queue(ctx, job_queue)
             self._check_queue(ctx, queue, share_identifier, quota_share_name, service_job_type)
             environment = self._queue_environment(queue)
-        payload = _payload(service_request_payload)
-        resources = payload.get("ResourceConfig") if isinstance(payload.get("ResourceConfig"), dict) else {}
-        instance_type = (
-            resources.get("InstanceType") if isinstance(resources.get("InstanceType"), str) else None
-        )
-        instance_count = resources.get("InstanceCount")
-        if not isinstance(instance_count, int) or isinstance(instance_count, bool) or instance_count < 1:
-            instance_count = 1
-        hyper_parameters = (
-            payload.get("HyperParameters") if isinstance(payload.get("HyperParameters"), dict) else {}
-        )
+        payload = read_payload(service_request_payload)
         job_id = str(uuid.uuid4())
         arn = arns.build_arn(ctx, arns.SERVICE_JOB, job_id)
         submission = ServiceJobSubmission(
@@ -112,9 +103,9 @@ class ServiceJobOperations(ResourceAccess):
             queue_arn=queue["_arn"],
             service_job_type=service_job_type,
             service_request_payload=service_request_payload,
-            instance_count=instance_count,
-            instance_type=instance_type,
-            capacity_unit=_capacity_unit(environment, instance_type, quota_share_name is not None),
+            instance_count=payload.instance_count,
+            instance_type=payload.instance_type,
+            capacity_unit=_capacity_unit(environment, payload.instance_type, quota_share_name is not None),
             retry=_retry_policy(retry_strategy),
             scheduling_priority=scheduling_priority,
             share_identifier=share_identifier,
@@ -125,7 +116,8 @@ class ServiceJobOperations(ResourceAccess):
             attempt_duration_seconds=(timeout_config or {}).get("attemptDurationSeconds"),
             client_token=client_token,
             request_digest=_digest(queue["_arn"], request, tags),
-            hyper_parameters=tuple((str(k), str(v)) for k, v in hyper_parameters.items()),
+            hyper_parameters=payload.hyper_parameters,
+            training_container=payload.training_container,
         )
         try:
             self.service_engine.submit(submission)
@@ -406,14 +398,6 @@ def _retry_view(retry: ServiceRetryPolicy | None) -> dict[str, Any] | None:
 
 
 # ---- submission helpers -----------------------------------------------------------------------
-
-
-def _payload(text: str) -> dict[str, Any]:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
 
 
 def _retry_policy(strategy: dict[str, Any] | None) -> ServiceRetryPolicy | None:

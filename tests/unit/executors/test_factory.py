@@ -79,3 +79,19 @@ def test_auto_takes_docker_when_the_daemon_answers(monkeypatch):
 def test_unknown_executor_is_refused():
     with pytest.raises(ValueError, match="unknown executor"):
         build("kubernetes")
+
+
+def test_auto_resolves_to_process_without_a_daemon(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", NO_DAEMON)
+
+    assert factory.resolve_executor_kind(Settings(executor="auto")) == "process"
+    assert factory.resolve_executor_kind(Settings(executor="simulated")) == "simulated"
+
+
+@pytest.mark.parametrize("kind", ["process", "simulated"])
+def test_service_jobs_get_no_training_runner_without_docker(kind):
+    runner = factory.create_training_runner(
+        Settings(executor=kind), executor_kind=kind, log_store=NullLogStore()
+    )
+
+    assert runner is None
