@@ -55,7 +55,7 @@ def _workload(name: str, server: servers.ServerProcess, calls: int, threads: int
 
 def summarize_profile(path: str, top: int = 30, within: str = "Flask.wsgi_app") -> str:
     """Shares of the samples whose stack passes through `within` (default: serving a request;
-    `_loop (emulator/engine` for the engine thread), so start-up imports do not count."""
+    `Engine.run_pass` for the engine's passes), so start-up imports do not count."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.2)
     print(summarize_profile(path))
     print()
-    print(summarize_profile(path, top=15, within="Engine._loop"))
+    print(summarize_profile(path, top=15, within="Engine.run_pass"))
     return 0
 
 

@@ -49,6 +49,8 @@ from emulator.engine.clock import Clock
 from emulator.engine.dependencies import DependencyState
 from emulator.engine.ids import child_job_id, instance_id_for, job_arn, new_job_id, new_task_id
 from emulator.engine.listing import JobListing, ListingKey
+from emulator.engine.notifier import Notifier
+from emulator.engine.pass_loop import PassLoop
 from emulator.engine.records import (
     EMPTY_MAPPING,
     Attempt,
@@ -144,25 +146,17 @@ class Engine:
         # Write-through for --state-dir (emulator/stores/jobs.py); None: nothing is tracked.
         self._job_store = job_store
         self._lock = threading.RLock()
-        self._wakeup = threading.Condition()
-        self._wanted = False  # a pass is due: set by wake(), cleared by the loop as a pass starts
-        self._waiting = False  # the loop is inside wait(): only then does wake() notify
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        # Called with (job, status) for every status a job enters, in order, outside the lock.
-        self._listeners: list[Callable[[Job, JobStatus], None]] = []
-        # Called with (job, at_ms) when a queue's head job gets a blocked status reason.
-        self._blocked_listeners: list[Callable[[Job, int], None]] = []
-        self._notify_lock = threading.RLock()
+        self._pass_loop = PassLoop(
+            thread_name="batch-engine",
+            run_pass=self.run_pass,
+            wait_seconds=self._wait_seconds,
+            failure_message="engine pass failed",
+        )
+        # Told (job, status) for every status a job enters and (job, at_ms) when a queue's head job
+        # gets a blocked status reason, in order, outside the lock.
+        self._notifier: Notifier[Job, JobStatus] = Notifier("job")
         self._clear()
-        add_listener = getattr(clock, "add_listener", None)
-        if callable(add_listener):
-            add_listener(self.wake)
-        # Executors that can say when an update is ready (the process executor) wake the loop then,
-        # instead of waiting for its next poll.
-        add_update_listener = getattr(executor, "add_update_listener", None)
-        if callable(add_update_listener):
-            add_update_listener(self.wake)
+        self._pass_loop.wake_on_changes(clock, executor)
 
     def _clear(self) -> None:
         self._environments: dict[str, ComputeEnvironment] = {}
@@ -520,8 +514,7 @@ class Engine:
         the change is committed and outside the engine lock; `job` is the record as it was right
         after the change. Only changes made after the listener was added are told. Listeners run
         on the thread that made the change and must not block."""
-        with self._notify_lock:
-            self._listeners.append(listener)
+        self._notifier.add_status_listener(listener)
 
     def add_blocked_listener(self, listener: Callable[[Job, int], None]) -> None:
         """Call `listener(job, at_ms)` when the RUNNABLE job at the head of a queue gets a blocked
@@ -529,8 +522,7 @@ class Engine:
         reason, not on every pass that finds it still blocked. `job` is the record carrying the
         reason, `at_ms` the clock time of the pass that set it. Told in order with the status
         changes, under the same rules as `add_listener`."""
-        with self._notify_lock:
-            self._blocked_listeners.append(listener)
+        self._notifier.add_blocked_listener(listener)
 
     def next_wakeup_ms(self) -> int | None:
         """The earliest clock time at which a pass has something to do without any command:
@@ -584,71 +576,26 @@ class Engine:
         self._notify()
 
     def _notify(self) -> None:
-        """Tell listeners about the status changes committed so far, in order. The notify lock
-        keeps two threads (the loop, a test calling run_pass) from interleaving batches."""
-        with self._notify_lock:
-            with self._lock:
-                notices, self._notices = self._notices, []
-            for job, status, blocked_at_ms in notices:
-                if blocked_at_ms is None:
-                    listeners, arguments = self._listeners, (job, status)
-                else:
-                    listeners, arguments = self._blocked_listeners, (job, blocked_at_ms)
-                for listener in listeners:
-                    try:
-                        listener(*arguments)
-                    except Exception:  # a listener's bug must not stop the engine
-                        log.exception("job %s: state-change listener failed", job.job_id)
+        """Tell listeners about the status changes committed so far, in order."""
+        self._notifier.tell(self._take_notices)
+
+    def _take_notices(self) -> list[tuple[Job, JobStatus, int | None]]:
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
 
     def wake(self) -> None:
-        """Ask the background loop for a pass now (commands, clock jumps and executors call this).
-
-        Coalesced: while a pass is already due nothing more is done, and the loop is notified only
-        when it is waiting, so a burst of SubmitJobs costs one pass, not one notify (and one GIL
-        hand-over to the loop) each. A wake-up during a pass sets `_wanted` again, and the loop
-        runs one more pass before it waits, so nothing recorded after a pass started is missed."""
-        if self._wanted:  # read without the lock: the loop clears it only before it starts a pass
-            return
-        with self._wakeup:
-            self._wanted = True
-            if self._waiting:
-                self._wakeup.notify()
+        """Ask the background loop for a pass now (commands, clock jumps and executors call this);
+        coalesced, see `PassLoop.wake`."""
+        self._pass_loop.wake()
 
     def start(self) -> None:
-        """Start the one background loop thread (idempotent)."""
-        with self._wakeup:
-            if self._thread is not None:
-                return
-            self._closed = False
-            self._thread = threading.Thread(target=self._loop, name="batch-engine", daemon=True)
-            self._thread.start()
+        """Start the one background loop thread, `batch-engine` (idempotent)."""
+        self._pass_loop.start()
 
     def close(self) -> None:
         """Stop the loop and wait for it; the executor is closed by whoever built it."""
-        with self._wakeup:
-            self._closed = True
-            self._wakeup.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while True:
-            timeout = self._wait_seconds()
-            with self._wakeup:
-                if not self._wanted and not self._closed and timeout > 0:
-                    self._waiting = True
-                    try:
-                        self._wakeup.wait(timeout)
-                    finally:
-                        self._waiting = False
-                if self._closed:
-                    return
-                self._wanted = False
-            try:
-                self.run_pass()
-            except Exception:  # the loop must survive a bad pass; the next one repairs state
-                log.exception("engine pass failed")
+        self._pass_loop.close()
 
     def _wait_seconds(self) -> float:
         wakeup_ms = self.next_wakeup_ms()
@@ -704,7 +651,7 @@ class Engine:
         self._next_sequence += 1
         self._index(None, job)
         self._consumables.track(job)
-        if self._listeners:
+        if self._notifier.status_listeners:
             self._notices.append((job, job.status, None))
 
     def _store(self, old: Job, new: Job) -> Job:
@@ -815,7 +762,7 @@ class Engine:
 
     def _transition(self, job: Job, to: JobStatus, now: int, **changes) -> Job:
         new = self._store(job, states.apply_transition(job, to, now, **changes))
-        if self._listeners:  # no listener, no history kept alive until the end of the pass
+        if self._notifier.status_listeners:  # no listener, no history kept alive until the end of the pass
             self._notices.append((new, to, None))
         if log.isEnabledFor(logging.INFO):  # one readable line per state change, even for 10,000 children
             suffix = _transition_suffix(new, self._environments)
@@ -1198,7 +1145,7 @@ class Engine:
             job = self._store(job, replace(job, status_reason=decision.reason))
             if decision.reason is not None:
                 log.info("job %s: blocked: %s", job.job_id, decision.reason)
-                if self._blocked_listeners:
+                if self._notifier.blocked_listeners:
                     self._notices.append((job, job.status, now))
 
     def _place(self, job: Job, compute_environment_arn: str, now: int) -> None:

@@ -65,6 +65,8 @@ from dataclasses import dataclass, replace
 from emulator.engine import service_scheduling as scheduling
 from emulator.engine import training_containers as training
 from emulator.engine.clock import Clock
+from emulator.engine.notifier import Notifier
+from emulator.engine.pass_loop import PassLoop
 from emulator.engine.service_records import (
     ServiceAttempt,
     ServiceJob,
@@ -167,21 +169,16 @@ class ServiceJobEngine:
         self._topology_source = topology_source
         self._new_suffix = new_resource_suffix or (lambda: uuid.uuid4().hex)
         self._lock = threading.RLock()
-        self._wakeup = threading.Condition()
-        self._wanted = False
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self._listeners: list[Callable[[ServiceJob, ServiceJobStatus], None]] = []
-        self._blocked_listeners: list[Callable[[ServiceJob, int], None]] = []
-        self._notify_lock = threading.RLock()
+        self._pass_loop = PassLoop(
+            thread_name="batch-service-jobs",
+            run_pass=self.run_pass,
+            wait_seconds=self._wait_seconds,
+            failure_message="service-job pass failed",
+        )
+        self._notifier: Notifier[ServiceJob, ServiceJobStatus] = Notifier("service job")
         self._scripts: dict[str, tuple[ServiceOutcome, ...]] = {}
         self._clear()
-        add_listener = getattr(clock, "add_listener", None)
-        if callable(add_listener):
-            add_listener(self.wake)
-        add_update_listener = getattr(runner, "add_update_listener", None)
-        if callable(add_update_listener):
-            add_update_listener(self.wake)
+        self._pass_loop.wake_on_changes(clock, runner)
 
     def _clear(self) -> None:
         self._topology = ServiceTopology()
@@ -303,16 +300,14 @@ class ServiceJobEngine:
 
     def add_listener(self, listener: Callable[[ServiceJob, ServiceJobStatus], None]) -> None:
         """Call `listener(job, status)` for every status a job enters, in order, outside the lock."""
-        with self._notify_lock:
-            self._listeners.append(listener)
+        self._notifier.add_status_listener(listener)
 
     def add_blocked_listener(self, listener: Callable[[ServiceJob, int], None]) -> None:
         """Call `listener(job, at_ms)` when a RUNNABLE job gets a blocked status reason
         (`service_scheduling.BLOCKED_REASONS`: a head that can never fit, or a fall back from
         SCHEDULED for insufficient capacity) or a different one; never again for a pass that
         leaves the reason as it is. Told in order with the status changes, outside the lock."""
-        with self._notify_lock:
-            self._blocked_listeners.append(listener)
+        self._notifier.add_blocked_listener(listener)
 
     def next_wakeup_ms(self) -> int | None:
         """The earliest clock time at which a pass has something to do without any command."""
@@ -587,65 +582,32 @@ class ServiceJobEngine:
 
     # ---- notifications ----
     def _notice(self, job: ServiceJob) -> None:
-        if self._listeners:
+        if self._notifier.status_listeners:
             self._notices.append((job, job.status, None))
 
     def _notice_blocked(self, job: ServiceJob, now: int) -> None:
-        if self._blocked_listeners:
+        if self._notifier.blocked_listeners:
             self._notices.append((job, job.status, now))
 
     def _notify(self) -> None:
-        with self._notify_lock:
-            with self._lock:
-                notices, self._notices = self._notices, []
-            for job, status, blocked_at_ms in notices:
-                if blocked_at_ms is None:
-                    listeners, arguments = self._listeners, (job, status)
-                else:
-                    listeners, arguments = self._blocked_listeners, (job, blocked_at_ms)
-                for listener in listeners:
-                    try:
-                        listener(*arguments)
-                    except Exception:  # a listener's bug must not stop the engine
-                        log.exception("service job %s: state-change listener failed", job.job_id)
+        self._notifier.tell(self._take_notices)
+
+    def _take_notices(self) -> list[tuple[ServiceJob, ServiceJobStatus, int | None]]:
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
 
     # ---- the loop ----
     def wake(self) -> None:
         """Ask the background loop for a pass now (commands and clock jumps call this)."""
-        with self._wakeup:
-            self._wanted = True
-            self._wakeup.notify_all()
+        self._pass_loop.wake()
 
     def start(self) -> None:
-        """Start the one background loop thread (idempotent)."""
-        with self._wakeup:
-            if self._thread is not None:
-                return
-            self._closed = False
-            self._thread = threading.Thread(target=self._loop, name="batch-service-jobs", daemon=True)
-            self._thread.start()
+        """Start the one background loop thread, `batch-service-jobs` (idempotent)."""
+        self._pass_loop.start()
 
     def close(self) -> None:
-        with self._wakeup:
-            self._closed = True
-            self._wakeup.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while True:
-            timeout = self._wait_seconds()
-            with self._wakeup:
-                if not self._wanted and not self._closed and (timeout is None or timeout > 0):
-                    self._wakeup.wait(timeout)
-                if self._closed:
-                    return
-                self._wanted = False
-            try:
-                self.run_pass()
-            except Exception:  # the loop must survive a bad pass; the next one repairs state
-                log.exception("service-job pass failed")
+        self._pass_loop.close()
 
     def _wait_seconds(self) -> float | None:
         """Until the next deadline; None (until woken) when nothing is due and nothing waits."""

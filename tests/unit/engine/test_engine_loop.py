@@ -12,6 +12,7 @@ from engine_kit import compute_environment, job_queue, submission
 
 from emulator.engine.clock import ControllableClock, ManualClock, SystemClock
 from emulator.engine.engine import Engine
+from emulator.engine.pass_loop import PassLoop
 from emulator.engine.records import JobStatus
 from emulator.executors.simulated import SimulatedExecutor
 
@@ -68,6 +69,31 @@ def test_close_joins_the_loop_and_start_is_idempotent():
     (loop,) = [t for t in set(threading.enumerate()) - before if t.name == "batch-engine"]
     engine.close()
     assert not loop.is_alive()
+
+
+def test_wakes_during_a_pass_are_coalesced_into_one_more_pass():
+    passes = []
+    first_pass_may_end = threading.Event()
+
+    def run_pass():
+        passes.append(len(passes) + 1)
+        if len(passes) == 1:
+            first_pass_may_end.wait(5)
+
+    loop = PassLoop(
+        thread_name="test-pass-loop", run_pass=run_pass, wait_seconds=lambda: None, failure_message="failed"
+    )
+    loop.start()
+    try:
+        loop.wake()
+        assert wait_for(lambda: passes == [1])
+        loop.wake()
+        loop.wake()
+        first_pass_may_end.set()
+        assert wait_for(lambda: passes == [1, 2])
+    finally:
+        loop.close()
+    assert passes == [1, 2]
 
 
 def test_controllable_clock_only_moves_forward():
