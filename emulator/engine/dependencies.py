@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from emulator.engine.ids import child_job_id, job_arn
-from emulator.engine.records import Job, JobStatus
+from emulator.engine.ids import child_job_id
+from emulator.engine.records import Job, JobStatus, spawned_job
 
 DEPENDENT_JOB_FAILED = "Dependent Job failed"
 N_TO_N = "N_TO_N"
@@ -76,33 +76,19 @@ def spawn_children(parent: Job, now_ms: int) -> list[Job]:
     """The parent's children, created now in PENDING (§10): same name, queue, definition,
     container, retry strategy, timeout, dependencies and consumable claims; own id, ARN and index; no tags."""
     size = parent.array_size or 0
-    children = []
-    for index in range(size):
-        child_id = child_job_id(parent.job_id, index)
-        children.append(
-            Job(
-                job_id=child_id,
-                arn=job_arn(parent.region, parent.account_id, child_id),
-                name=parent.name,
-                account_id=parent.account_id,
-                region=parent.region,
-                queue_arn=parent.queue_arn,
-                queue_name=parent.queue_name,
-                definition_arn=parent.definition_arn,
-                container=parent.container,
-                status=JobStatus.PENDING,
-                created_at_ms=now_ms,
-                depends_on=parent.depends_on,
-                array_size=size,
-                array_index=index,
-                parent_job_id=parent.job_id,
-                retry=parent.retry,
-                timeout_seconds=parent.timeout_seconds,
-                share_identifier=parent.share_identifier,
-                scheduling_priority=parent.scheduling_priority,
-                detail=parent.detail,
-                transitions=((JobStatus.PENDING, now_ms),),
-                consumables=parent.consumables,  # each child locks its own quantity (§20)
-            )
+    return [
+        spawned_job(
+            parent,
+            child_job_id(parent.job_id, index),
+            JobStatus.PENDING,
+            now_ms,
+            container=parent.container,
+            depends_on=parent.depends_on,
+            array_size=size,
+            array_index=index,
+            parent_job_id=parent.job_id,
+            detail=parent.detail,
+            consumables=parent.consumables,  # each child locks its own quantity (§20)
         )
-    return children
+        for index in range(size)
+    ]

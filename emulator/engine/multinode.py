@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from emulator.engine.ids import job_arn, node_job_id
-from emulator.engine.records import Job, JobStatus, TaskSpec
+from emulator.engine.ids import node_job_id
+from emulator.engine.records import Job, JobStatus, TaskSpec, spawned_job
 
 MAIN_NODE_EXITED = "Main node exited before this node started"
 
@@ -33,34 +33,20 @@ def spawn_nodes(parent: Job, now_ms: int) -> list[Job]:
     timeout of the parent; the container (or task) and DescribeJobs detail of the node's range."""
     multinode = parent.multinode
     assert multinode is not None
-    nodes = []
-    for index, node in enumerate(multinode.nodes):
-        node_id = node_job_id(parent.job_id, index)
-        nodes.append(
-            Job(
-                job_id=node_id,
-                arn=job_arn(parent.region, parent.account_id, node_id),
-                name=parent.name,
-                account_id=parent.account_id,
-                region=parent.region,
-                queue_arn=parent.queue_arn,
-                queue_name=parent.queue_name,
-                definition_arn=parent.definition_arn,
-                container=node.container,
-                status=JobStatus.RUNNABLE,
-                created_at_ms=now_ms,
-                runnable_at_ms=now_ms,
-                retry=parent.retry,
-                timeout_seconds=parent.timeout_seconds,
-                share_identifier=parent.share_identifier,
-                scheduling_priority=parent.scheduling_priority,
-                detail=node.detail,
-                transitions=((JobStatus.RUNNABLE, now_ms),),
-                multinode=replace(multinode, nodes=(), node_index=index),
-                task=node.task,
-            )
+    return [
+        spawned_job(
+            parent,
+            node_job_id(parent.job_id, index),
+            JobStatus.RUNNABLE,
+            now_ms,
+            container=node.container,
+            runnable_at_ms=now_ms,
+            detail=node.detail,
+            multinode=replace(multinode, nodes=(), node_index=index),
+            task=node.task,
         )
-    return nodes
+        for index, node in enumerate(multinode.nodes)
+    ]
 
 
 def node_ids(parent: Job) -> list[str]:

@@ -15,6 +15,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from emulator.engine.ids import job_arn
+
 # One shared, read-only empty mapping for the `tags` and `detail` a record does not have: 10,000
 # array children hold one, not 10,000 empty dicts.
 EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
@@ -356,3 +358,27 @@ class Job:
     def is_node(self) -> bool:
         """A node job `<job id>#<n>` of a multi-node parallel job."""
         return self.multinode is not None and self.multinode.node_index is not None
+
+
+def spawned_job(parent: Job, job_id: str, status: JobStatus, now_ms: int, **own: Any) -> Job:
+    """A job the engine creates for `parent` (an array child, a node of a multi-node job), entering
+    `status` now: its own id and ARN; the parent's name, queue, definition, retry strategy, timeout,
+    share identifier and scheduling priority; no tags. `own` gives every other field."""
+    return Job(
+        job_id=job_id,
+        arn=job_arn(parent.region, parent.account_id, job_id),
+        name=parent.name,
+        account_id=parent.account_id,
+        region=parent.region,
+        queue_arn=parent.queue_arn,
+        queue_name=parent.queue_name,
+        definition_arn=parent.definition_arn,
+        status=status,
+        created_at_ms=now_ms,
+        retry=parent.retry,
+        timeout_seconds=parent.timeout_seconds,
+        share_identifier=parent.share_identifier,
+        scheduling_priority=parent.scheduling_priority,
+        transitions=((status, now_ms),),
+        **own,
+    )
