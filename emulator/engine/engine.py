@@ -865,18 +865,22 @@ class Engine:
             return
         if job.status in (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE):
             if intent.kind in ("cancel", "terminate"):
-                self._transition(
-                    job,
-                    JobStatus.FAILED,
-                    now,
-                    status_reason=intent.reason,
-                    is_cancelled=intent.kind == "cancel",
-                    is_terminated=intent.kind == "terminate",
-                )
+                self._fail_at_once(job, intent, now)
             return
         stop = self._stop_for(intent, job)
         if stop is not None and job.current_attempt is not None:
             self._stop_attempt(job, stop)
+
+    def _fail_at_once(self, job: Job, intent: _Intent, now: int) -> None:
+        """CancelJob or TerminateJob on a job with no attempt: FAILED with the caller's reason."""
+        self._transition(
+            job,
+            JobStatus.FAILED,
+            now,
+            status_reason=intent.reason,
+            is_cancelled=intent.kind == "cancel",
+            is_terminated=intent.kind == "terminate",
+        )
 
     def _stop_for(self, intent: _Intent, job: Job) -> _Stop | None:
         if intent.kind == "terminate":
@@ -899,14 +903,7 @@ class Engine:
         if intent.kind not in ("cancel", "terminate"):
             return
         if parent.status is JobStatus.SUBMITTED:
-            self._transition(
-                parent,
-                JobStatus.FAILED,
-                now,
-                status_reason=intent.reason,
-                is_cancelled=intent.kind == "cancel",
-                is_terminated=intent.kind == "terminate",
-            )
+            self._fail_at_once(parent, intent, now)
             return
         self._parent_stops.setdefault(parent.job_id, intent)
         self._note(f"parent-stop:{parent.job_id}", asdict(self._parent_stops[parent.job_id]))

@@ -269,40 +269,30 @@ class DockerExecutor:
         return len(stored)
 
     def _follow_adopted(self, attempt: _Attempt, skip_lines: int) -> None:
+        self._run_to_end(
+            attempt,
+            lambda: self._follow_container(attempt, skip_lines),
+            "job %s: adopted attempt %s failed in the executor",
+        )
+
+    def _follow_container(self, attempt: _Attempt, skip_lines: int) -> ExecutionUpdate:
         request = attempt.request
         container = attempt.container
-        try:
-            with self._lock:
-                self._updates.append(ExecutionUpdate(request.attempt_id, UpdateKind.RUNNING))
-                if attempt.stop_requested:
-                    self._submit_stop(attempt, self._stop_timeout_seconds)
-            self._updates_ready()
-            # The container's log holds every line since it started; those already stored are skipped.
-            output = LineWriter(_SkippingLogStore(self._log_store, skip_lines), request.log)
-            for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
-                output.feed(chunk)
-            output.finish()
-            exit_code = container.wait()["StatusCode"]
-            container.reload()
-            if container.attrs["State"].get("OOMKilled"):
-                update = ExecutionUpdate(
-                    request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON
-                )
-            else:
-                update = ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=exit_code)
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            update = self._lost_contact(attempt, exc)
-        except Exception:
-            logger.exception(
-                "job %s: adopted attempt %s failed in the executor", request.job_id, request.attempt_id
-            )
-            update = self._lost_contact(attempt, None)
-        finally:
-            self._remove(attempt)
         with self._lock:
-            self._attempts.pop(request.attempt_id, None)
-            self._updates.append(update)
+            self._updates.append(ExecutionUpdate(request.attempt_id, UpdateKind.RUNNING))
+            if attempt.stop_requested:
+                self._submit_stop(attempt, self._stop_timeout_seconds)
         self._updates_ready()
+        # The container's log holds every line since it started; those already stored are skipped.
+        output = LineWriter(_SkippingLogStore(self._log_store, skip_lines), request.log)
+        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
+            output.feed(chunk)
+        output.finish()
+        exit_code = container.wait()["StatusCode"]
+        container.reload()
+        if container.attrs["State"].get("OOMKilled"):
+            return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON)
+        return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=exit_code)
 
     def close(self) -> None:
         grace_seconds = min(self._stop_timeout_seconds, CLOSE_GRACE_SECONDS)
@@ -331,9 +321,20 @@ class DockerExecutor:
     # -- one attempt, on an attempt thread ----------------------------------------------------
 
     def _run(self, attempt: _Attempt) -> None:
+        self._run_to_end(
+            attempt,
+            lambda: self._run_task(attempt) if attempt.request.containers else self._run_container(attempt),
+            "job %s: attempt %s crashed in the executor",
+        )
+
+    def _run_to_end(self, attempt: _Attempt, body: Callable[[], ExecutionUpdate], crash_message: str) -> None:
+        """What every attempt thread does around its `body` (start and wait, or follow an adopted
+        container): turn a failure into the attempt's update, remove what the attempt created,
+        whatever happened, then hand the update to the engine. `crash_message` is logged, with the
+        job and attempt ids and the traceback, for an unexpected exception."""
         request = attempt.request
         try:
-            update = self._run_task(attempt) if request.containers else self._run_container(attempt)
+            update = body()
         except _StartFailure as failure:
             logger.info(
                 "job %s: attempt %s failed to start: %s", request.job_id, request.attempt_id, failure.reason
@@ -342,7 +343,7 @@ class DockerExecutor:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             update = self._lost_contact(attempt, exc)
         except Exception:
-            logger.exception("job %s: attempt %s crashed in the executor", request.job_id, request.attempt_id)
+            logger.exception(crash_message, request.job_id, request.attempt_id)
             update = self._lost_contact(attempt, None)
         finally:
             self._remove(attempt)

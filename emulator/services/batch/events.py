@@ -51,7 +51,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from emulator.engine.records import Job, JobStatus
 from emulator.engine.service_records import ServiceJob, ServiceJobStatus
@@ -235,18 +235,23 @@ class WebhookDelivery:
             log.warning("event webhook %s refused event %s: %s", self.url, event["id"], error)
 
 
-class _Publisher:
+RecordT = TypeVar("RecordT", Job, ServiceJob)
+
+
+class _Publisher(Generic[RecordT]):
     """Appends each event to the buffer and hands it to the webhook, if any."""
 
     def __init__(
         self,
         *,
+        render_detail: Callable[[RecordT], dict[str, Any]],
         buffer: EventBuffer,
         webhook: WebhookDelivery | None = None,
         new_event_id: Callable[[], str] | None = None,
     ) -> None:
         self.buffer = buffer
         self.webhook = webhook
+        self._render_detail = render_detail
         self._new_event_id = new_event_id or (lambda: str(uuid.uuid4()))
 
     def _publish(
@@ -263,7 +268,7 @@ class _Publisher:
             self.webhook.close()
 
 
-class JobEventPublisher(_Publisher):
+class JobEventPublisher(_Publisher[Job]):
     """Listens to the container-job engine: "Batch Job State Change" for each status a job enters
     (`on_status`), "Batch Job Queue Blocked" when a queue's head gets a blocked reason
     (`on_blocked`), both kept as `PendingEvent`s for the buffer and the webhook.
@@ -273,18 +278,6 @@ class JobEventPublisher(_Publisher):
     provider's renderer captures the job's tags and its attempts' cluster names), that is called
     at the change; otherwise `render_detail` must read nothing but the record, and is called when
     the event is read."""
-
-    def __init__(
-        self,
-        *,
-        render_detail: Callable[[Job], dict[str, Any]],
-        buffer: EventBuffer,
-        webhook: WebhookDelivery | None = None,
-        new_event_id: Callable[[], str] | None = None,
-    ) -> None:
-        super().__init__(buffer=buffer, webhook=webhook, new_event_id=new_event_id)
-        self._render_detail = render_detail
-        self._capture: Callable[[Job], Detail] | None = getattr(render_detail, "capture", None)
 
     def on_status(self, job: Job, status: JobStatus) -> None:
         if status in SILENT_STATUSES:
@@ -296,25 +289,15 @@ class JobEventPublisher(_Publisher):
         self._publish(JOB_QUEUE_BLOCKED, job.job_id, at_ms, (job.arn, job.queue_arn), self._detail(job))
 
     def _detail(self, job: Job) -> Detail:
-        return self._capture(job) if self._capture is not None else partial(self._render_detail, job)
+        capture: Callable[[Job], Detail] | None = getattr(self._render_detail, "capture", None)
+        return capture(job) if capture is not None else partial(self._render_detail, job)
 
 
-class ServiceJobEventPublisher(_Publisher):
+class ServiceJobEventPublisher(_Publisher[ServiceJob]):
     """Listens to the service-job engine: "Batch Service Job State Change" for each status a
     service job enters after SUBMITTED (`on_status`), "Batch Service Job Queue Blocked" when a
     RUNNABLE one gets a blocked reason (`on_blocked`). `render_detail(job)` must read nothing but
     the record (the event detail has no tags): it is called when the event is read."""
-
-    def __init__(
-        self,
-        *,
-        render_detail: Callable[[ServiceJob], dict[str, Any]],
-        buffer: EventBuffer,
-        webhook: WebhookDelivery | None = None,
-        new_event_id: Callable[[], str] | None = None,
-    ) -> None:
-        super().__init__(buffer=buffer, webhook=webhook, new_event_id=new_event_id)
-        self._render_detail = render_detail
 
     def on_status(self, job: ServiceJob, status: ServiceJobStatus) -> None:
         if status in SILENT_SERVICE_STATUSES:
