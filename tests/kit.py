@@ -84,6 +84,19 @@ def start_server_process(arguments: list[str], log_path: Path) -> tuple[subproce
     return process, url
 
 
+@contextmanager
+def fresh_emulator(emulator: Emulator) -> Iterator[Emulator]:
+    """Around a test on a module's own emulator: reset with the clock running before and after;
+    fail on what the server raised in between."""
+    emulator.reset()
+    emulator.controls.resume_clock()
+    yield emulator
+    emulator.controls.resume_clock()
+    emulator.reset()
+    errors = emulator.runtime.server_errors
+    assert not errors, f"the emulator failed while serving this test: {errors!r}"
+
+
 def reset_after_containers(emulator: Emulator) -> None:
     """Reset, then wait for the attempts it stopped to be gone; fail if any stay or the server raised."""
     emulator.reset()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kit import create_queue, define, fresh_emulator
 
 from emulator.testing import Emulator, running_emulator
 from emulator.testing.waiting import wait_for_job
@@ -25,27 +26,11 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def batch(emulator: Emulator):
-    emulator.reset()
-    emulator.controls.resume_clock()
-    client = emulator.client("batch")
-    client.create_compute_environment(computeEnvironmentName="sim-ce", type="UNMANAGED")
-    client.create_job_queue(
-        jobQueueName=QUEUE, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "sim-ce"}]
-    )
-    client.register_job_definition(
-        jobDefinitionName="sim",
-        type="container",
-        containerProperties={
-            "image": "busybox",
-            "command": ["run-for-an-hour"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "128"}],
-        },
-    )
-    yield client
-    emulator.controls.resume_clock()
-    emulator.reset()
-    errors = emulator.runtime.server_errors
-    assert not errors, f"the emulator failed while serving this test: {errors!r}"
+    with fresh_emulator(emulator):
+        client = emulator.client("batch")
+        create_queue(client, QUEUE, "sim-ce")
+        define(client, "sim", ["run-for-an-hour"])
+        yield client
 
 
 @pytest.fixture

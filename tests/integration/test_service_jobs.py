@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from kit import fresh_emulator
 
 from emulator.testing import Emulator, running_emulator
 
@@ -27,19 +28,14 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def batch(emulator: Emulator):
-    emulator.reset()
-    emulator.controls.resume_clock()
-    client = emulator.client("batch")
-    client.create_service_environment(
-        serviceEnvironmentName="sm-env",
-        serviceEnvironmentType="SAGEMAKER_TRAINING",
-        capacityLimits=[{"maxCapacity": 2, "capacityUnit": "NUM_INSTANCES"}],
-    )
-    yield client
-    emulator.controls.resume_clock()
-    emulator.reset()
-    errors = emulator.runtime.server_errors
-    assert not errors, f"the emulator failed while serving this test: {errors!r}"
+    with fresh_emulator(emulator):
+        client = emulator.client("batch")
+        client.create_service_environment(
+            serviceEnvironmentName="sm-env",
+            serviceEnvironmentType="SAGEMAKER_TRAINING",
+            capacityLimits=[{"maxCapacity": 2, "capacityUnit": "NUM_INSTANCES"}],
+        )
+        yield client
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Fixtures for the Batch control-plane unit tests: a provider over a memory store, a ManualClock
-and a fake engine that records the topology it is told. `call` runs a request the way the server
-does (model validation, provider, output serialization that rejects undeclared members)."""
+and a fake engine that records the topology it is told (or, with EngineHarness, a real engine with
+the simulated executor). `call` runs a request the way the server does (model validation, provider,
+output serialization that rejects undeclared members)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from botocore import xform_name
 
 from emulator.config import Settings
 from emulator.engine.clock import ManualClock
+from emulator.engine.engine import Engine
+from emulator.engine.ids import SequentialIds
+from emulator.executors.simulated import SimulatedExecutor
 from emulator.protocol.dispatch import RequestContext
 from emulator.protocol.errors import ServiceError
 from emulator.protocol.serializing import serialize_result
@@ -125,6 +129,27 @@ class Harness:
         order = [{"order": i + 1, "computeEnvironment": e} for i, e in enumerate(environments or ("ce",))]
         params = {"jobQueueName": name, "priority": 1, "computeEnvironmentOrder": order, **overrides}
         return self.call("CreateJobQueue", **params)["jobQueueArn"]
+
+
+class EngineHarness(Harness):
+    """The control-plane harness with a real engine on its ManualClock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.executor = SimulatedExecutor(self.clock)
+        self.engine = Engine(
+            clock=self.clock, executor=self.executor, max_running=6, new_job_id=SequentialIds("job-")
+        )
+        self.provider = BatchProvider(
+            store=self.store, engine=self.engine, settings=self.provider.settings, clock=self.clock
+        )
+
+    def passes(self, count: int = 3) -> None:
+        for _ in range(count):
+            self.engine.run_pass()
+
+    def describe(self, *job_ids: str) -> list[dict[str, Any]]:
+        return self.call("DescribeJobs", jobs=list(job_ids))["jobs"]
 
 
 @pytest.fixture

@@ -7,33 +7,12 @@ from typing import Any
 
 import pytest
 
-from emulator.engine.engine import Engine
-from emulator.engine.ids import SequentialIds
-from emulator.executors.simulated import Outcome, SimulatedExecutor
+from emulator.executors.simulated import Outcome
 from emulator.services.batch import job_views
 from emulator.services.batch.jobs import _matches
-from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.tokens import decode_token, encode_token
 
-from .conftest import Harness
-
-
-class EngineHarness(Harness):
-    """The control-plane harness with a real engine on its ManualClock."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.executor = SimulatedExecutor(self.clock)
-        self.engine = Engine(
-            clock=self.clock, executor=self.executor, max_running=6, new_job_id=SequentialIds("job-")
-        )
-        self.provider = BatchProvider(
-            store=self.store, engine=self.engine, settings=self.provider.settings, clock=self.clock
-        )
-
-    def passes(self, count: int = 3) -> None:
-        for _ in range(count):
-            self.engine.run_pass()
+from .conftest import EngineHarness
 
 
 @pytest.fixture

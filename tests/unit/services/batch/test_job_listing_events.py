@@ -13,7 +13,7 @@ from emulator.executors.simulated import Outcome
 from emulator.services.batch import events
 from emulator.services.batch.events import EventBuffer, JobEventPublisher, PendingEvent
 
-from .test_job_listing import EngineHarness
+from .conftest import EngineHarness
 
 
 class World(EngineHarness):

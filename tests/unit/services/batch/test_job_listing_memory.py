@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from emulator.engine.records import EMPTY_MAPPING
 
-from .test_job_listing import EngineHarness
+from .conftest import EngineHarness
 
 CONTAINER = {"image": "busybox", "command": ["echo", "Ref::word"], "vcpus": 1, "memory": 128}
 

@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
-from emulator.engine.engine import Engine
-from emulator.engine.ids import SequentialIds
-from emulator.executors.simulated import Outcome, SimulatedExecutor
-from emulator.services.batch.provider import BatchProvider
+from emulator.executors.simulated import Outcome
 
-from .conftest import Harness
+from .conftest import EngineHarness
 
 APP = {"name": "app", "image": "busybox", "command": ["sh", "-c", "serve"]}
 SIDECAR = {
@@ -23,27 +20,6 @@ SIDECAR = {
     "command": ["sh", "-c", "watch"],
     "dependsOn": [{"containerName": "app", "condition": "START"}],
 }
-
-
-class EngineHarness(Harness):
-    """The control-plane harness with a real engine on its ManualClock."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.executor = SimulatedExecutor(self.clock)
-        self.engine = Engine(
-            clock=self.clock, executor=self.executor, max_running=6, new_job_id=SequentialIds("job-")
-        )
-        self.provider = BatchProvider(
-            store=self.store, engine=self.engine, settings=self.provider.settings, clock=self.clock
-        )
-
-    def passes(self, count: int = 3) -> None:
-        for _ in range(count):
-            self.engine.run_pass()
-
-    def describe(self, *job_ids: str) -> list[dict[str, Any]]:
-        return self.call("DescribeJobs", jobs=list(job_ids))["jobs"]
 
 
 @pytest.fixture
