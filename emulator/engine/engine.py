@@ -829,15 +829,7 @@ class Engine:
         summary = {"status_summary": _summary(counts), "status_summary_updated_at_ms": now}
         stop = self._parent_stops.get(parent_id)
         if stop is not None:
-            self._transition(
-                parent,
-                JobStatus.FAILED,
-                now,
-                status_reason=stop.reason,
-                is_cancelled=stop.kind == "cancel",
-                is_terminated=stop.kind == "terminate",
-                **summary,
-            )
+            self._fail_at_once(parent, stop, now, **summary)
         elif failed:
             self._transition(parent, JobStatus.FAILED, now, status_reason=ARRAY_CHILD_FAILED, **summary)
         else:
@@ -871,8 +863,9 @@ class Engine:
         if stop is not None and job.current_attempt is not None:
             self._stop_attempt(job, stop)
 
-    def _fail_at_once(self, job: Job, intent: _Intent, now: int) -> None:
-        """CancelJob or TerminateJob on a job with no attempt: FAILED with the caller's reason."""
+    def _fail_at_once(self, job: Job, intent: _Intent, now: int, **changes) -> None:
+        """CancelJob or TerminateJob ending a job that has no attempt of its own (one still
+        waiting, an array parent): FAILED with the caller's reason."""
         self._transition(
             job,
             JobStatus.FAILED,
@@ -880,6 +873,7 @@ class Engine:
             status_reason=intent.reason,
             is_cancelled=intent.kind == "cancel",
             is_terminated=intent.kind == "terminate",
+            **changes,
         )
 
     def _stop_for(self, intent: _Intent, job: Job) -> _Stop | None:

@@ -285,12 +285,8 @@ class DockerExecutor:
         self._updates_ready()
         # The container's log holds every line since it started; those already stored are skipped.
         output = LineWriter(_SkippingLogStore(self._log_store, skip_lines), request.log)
-        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
-            output.feed(chunk)
-        output.finish()
-        exit_code = container.wait()["StatusCode"]
-        container.reload()
-        if container.attrs["State"].get("OOMKilled"):
+        exit_code, oom_killed = _follow_to_exit(container, output)
+        if oom_killed:
             return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON)
         return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=exit_code)
 
@@ -391,13 +387,9 @@ class DockerExecutor:
             if attempt.stop_requested:  # asked while it was starting: that stop may have been a no-op
                 self._submit_stop(attempt, self._stop_timeout_seconds)
         self._updates_ready()
-        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
-            output.feed(chunk)
-        output.finish()
-        exit_code = container.wait()["StatusCode"]
-        container.reload()
+        exit_code, oom_killed = _follow_to_exit(container, output)
         files = self._collect_files(container, request)
-        if container.attrs["State"].get("OOMKilled"):
+        if oom_killed:
             return ExecutionUpdate(
                 request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON, files=files
             )
@@ -569,12 +561,8 @@ class DockerExecutor:
         try:
             output = LineWriter(self._log_store, request.log)
             output.open_stream()
-            for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
-                output.feed(chunk)
-            output.finish()
-            exit_code = container.wait()["StatusCode"]
-            container.reload()
-            if container.attrs["State"].get("OOMKilled"):
+            exit_code, oom_killed = _follow_to_exit(container, output)
+            if oom_killed:
                 exit_code, reason = 137, OOM_REASON
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             reason = "CannotInspectContainerError: Could not transition to inspecting"
@@ -777,6 +765,17 @@ class DockerExecutor:
             return self._client.containers.get(host).status != "running"
         except docker.errors.NotFound:
             return True
+
+
+def _follow_to_exit(container: Any, output: LineWriter) -> tuple[int, bool]:
+    """Feed the container's output to `output` until it exits; its exit code, and whether it was
+    killed for running out of memory (Docker's OOMKilled, read after the exit)."""
+    for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=False):
+        output.feed(chunk)
+    output.finish()
+    exit_code = container.wait()["StatusCode"]
+    container.reload()
+    return exit_code, bool(container.attrs["State"].get("OOMKilled"))
 
 
 def _remove_container(container: Any) -> None:
