@@ -271,7 +271,9 @@ class Engine:
             self._add(job)
             self._commit()  # durable before SubmitJob answers
             log.info("job %s submitted to %s", job_id, submission.queue_name)
-        self._notify()
+        # Listeners hear of SUBMITTED at the end of the pass this wakes, still before any later
+        # change of the job: telling them here would make the request wait for a pass that is
+        # telling them about other jobs.
         self.wake()
         return job
 
