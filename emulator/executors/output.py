@@ -63,11 +63,16 @@ def take_lines(buffer: bytearray) -> list[bytes]:
     stretch of MAX_LINE_BYTES with no newline in it."""
     lines = []
     start = 0
-    while (newline := buffer.find(b"\n", start)) >= 0:
-        lines.append(bytes(buffer[start:newline]))
-        start = newline + 1
-    while len(buffer) - start > MAX_LINE_BYTES:
-        lines.append(bytes(buffer[start : start + MAX_LINE_BYTES]))
-        start += MAX_LINE_BYTES
+    while True:
+        # Look no further than one message: a long line is split however its bytes arrived.
+        newline = buffer.find(b"\n", start, start + MAX_LINE_BYTES + 1)
+        if newline >= 0:
+            lines.append(bytes(buffer[start:newline]))
+            start = newline + 1
+        elif len(buffer) - start > MAX_LINE_BYTES:
+            lines.append(bytes(buffer[start : start + MAX_LINE_BYTES]))
+            start += MAX_LINE_BYTES
+        else:
+            break
     del buffer[:start]
     return lines
