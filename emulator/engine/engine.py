@@ -162,7 +162,8 @@ class Engine:
         self._environments: dict[str, ComputeEnvironment] = {}
         self._queues: dict[str, JobQueue] = {}
         self._jobs: dict[str, Job] = {}
-        self._sequence: dict[str, int] = {}  # creation order, the last FIFO tie-breaker
+        # Creation order, the last FIFO tie-breaker; only unfinished jobs need one.
+        self._sequence: dict[str, int] = {}
         self._next_sequence = 0
         # top-level jobs per queue and status, and array children per parent and status, in
         # ListJobs order: for list_jobs, page_jobs and DeleteJobQueue
@@ -439,7 +440,8 @@ class Engine:
                 found = [self._jobs[job_id] for s in statuses for job_id in by_status.get(s, ())]
             else:
                 found = [job for job in self._jobs.values() if status is None or job.status is status]
-            found.sort(key=lambda job: (job.created_at_ms, self._sequence[job.job_id]), reverse=True)
+            # Finished jobs keep no sequence: among those, equal times keep the index's order.
+            found.sort(key=lambda job: (job.created_at_ms, self._sequence.get(job.job_id, -1)), reverse=True)
             return found
 
     def page_jobs(
@@ -669,6 +671,7 @@ class Engine:
         if old is not None:
             self._unindex(old)
         if new.is_node:  # driven by its parent: never listed by queue, never scheduled itself
+            self._sequence.pop(job_id, None)
             if new.status.is_terminal:
                 for waiter in self._waiters.pop(job_id, ()):
                     self._to_check[waiter] = None
@@ -690,6 +693,7 @@ class Engine:
             if new.share_identifier is not None or self._is_fair_share(new.queue_arn):
                 self._shares.add_runnable(new, key)
         elif new.status.is_terminal:
+            self._sequence.pop(job_id, None)  # never RUNNABLE again: ~100 bytes a stored job
             for waiter in self._waiters.pop(job_id, ()):
                 self._to_check[waiter] = None
             if new.parent_job_id is None:
