@@ -15,6 +15,9 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+# How long the loop waits when the engine could not say how long to wait.
+FALLBACK_WAIT_SECONDS = 1.0
+
 
 class PassLoop:
     def __init__(
@@ -83,7 +86,11 @@ class PassLoop:
 
     def _loop(self) -> None:
         while True:
-            timeout = self._wait_seconds()
+            try:
+                timeout = self._wait_seconds()
+            except Exception:  # as for a bad pass: log it, and look again soon rather than die
+                log.exception(self._failure_message)
+                timeout = FALLBACK_WAIT_SECONDS
             with self._wakeup:
                 if not self._wanted and not self._closed and (timeout is None or timeout > 0):
                     self._waiting = True

@@ -12,6 +12,7 @@ import io
 import posixpath
 import tarfile
 from collections.abc import Iterable
+from typing import Any
 
 # Directories are created writable by any user: an image may run as a user other than root, and
 # SageMaker's own directories are writable by the training code.
@@ -46,10 +47,10 @@ def build_archive(files: Iterable[tuple[str, str]], directories: Iterable[str]) 
 
 def read_archive_file(chunks: Iterable[bytes], limit_bytes: int = MAX_COLLECTED_BYTES) -> str | None:
     """The text of the one regular file in a tar stream (what `GET .../archive?path=<file>`
-    returns), at most `limit_bytes` of it; None when the archive holds no regular file."""
-    data = b"".join(chunks)
+    returns), at most `limit_bytes` of it; None when the archive holds no regular file. The
+    stream is read as it comes and no further than needed: a job may leave a huge file."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as archive:
+        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(chunks)), mode="r|") as archive:
             for member in archive:
                 if member.isfile():
                     content = archive.extractfile(member)
@@ -58,6 +59,28 @@ def read_archive_file(chunks: Iterable[bytes], limit_bytes: int = MAX_COLLECTED_
     except tarfile.TarError:
         return None
     return None
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable file over an iterable of byte chunks (docker-py's archive stream)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _add_with_parents(wanted: dict[str, None], path: str) -> None:

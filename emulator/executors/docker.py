@@ -56,6 +56,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,6 +89,8 @@ TIMEOUT_REASON = "DockerTimeoutError: Could not transition to created; timed out
 # timeout, the one TIMEOUT_REASON names. A daemon busy creating and removing many containers on
 # slow storage can take over docker-py's default of 60 s without being broken.
 DOCKER_API_TIMEOUT_SECONDS = 240
+# For the calls an API request waits on (does the daemon have this image?).
+QUICK_API_TIMEOUT_SECONDS = 5
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 DEVICE_PERMISSIONS = {"READ": "r", "WRITE": "w", "MKNOD": "m"}
 
@@ -131,6 +134,7 @@ class DockerExecutor:
         there is none."""
         self._log_store = log_store
         self._owns_client = client is None
+        self._quick: docker.DockerClient | None = None  # for calls made on a request thread
         # One pooled connection per attempt's log stream and per stop call, plus a few spare.
         self._client = client or docker.from_env(
             timeout=DOCKER_API_TIMEOUT_SECONDS, max_pool_size=2 * max_workers + 4
@@ -203,13 +207,25 @@ class DockerExecutor:
             return list(self._attempts)
 
     def has_image(self, image: str) -> bool:
-        """True when the daemon already has `image` (nothing is pulled); False also when the
-        daemon cannot be asked."""
+        """True when the daemon already has `image` (nothing is pulled). Asked on a request
+        thread, so through a client with a short timeout; a daemon that cannot answer counts as
+        not having it, and the log says so."""
         try:
-            self._client.images.get(image)
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            self._quick_client().images.get(image)
+        except docker.errors.ImageNotFound:
+            return False
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            logger.warning("could not ask the Docker daemon whether it has %s: %s", image, exc)
             return False
         return True
+
+    def _quick_client(self) -> docker.DockerClient:
+        if not self._owns_client:
+            return self._client  # a client given to us (tests): its timeout is the caller's
+        with self._lock:
+            if self._quick is None:
+                self._quick = docker.from_env(timeout=QUICK_API_TIMEOUT_SECONDS)
+            return self._quick
 
     # -- a restart on a state directory: what an earlier server process started -----------------
 
@@ -313,6 +329,8 @@ class DockerExecutor:
             logger.warning("could not remove this executor's containers on close: %s", exc)
         if self._owns_client:
             self._client.close()
+            if self._quick is not None:
+                self._quick.close()
 
     # -- one attempt, on an attempt thread ----------------------------------------------------
 
@@ -412,8 +430,9 @@ class DockerExecutor:
                 text = read_archive_file(chunks)
             except docker.errors.NotFound:
                 continue
-            except docker.errors.APIError as exc:
-                logger.warning("job %s: could not read %s: %s", request.job_id, path, _explain(exc))
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                # The job's exit code stands: an unreadable file is only a less detailed reason.
+                logger.warning("job %s: could not read %s: %s", request.job_id, path, exc)
                 continue
             if text is not None:
                 found.append((path, text))
@@ -711,25 +730,34 @@ class DockerExecutor:
             )
 
     def _remove(self, attempt: _Attempt) -> None:
-        try:
-            for container in (attempt.container, *attempt.task_containers.values()):
-                if container is not None:
-                    _remove_container(container)
-            for name in attempt.volume_names:
-                self._client.volumes.get(name).remove(force=True)
-            if attempt.network is not None:
-                _remove_network(attempt.network)
-            if attempt.group_network is not None:
-                self._release_group_network(attempt)
-        except docker.errors.NotFound:
-            pass
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            logger.warning(
-                "job %s: could not remove what attempt %s left: %s",
-                attempt.request.job_id,
-                attempt.request.attempt_id,
-                exc,
-            )
+        """Remove what the attempt made, each piece on its own: one that fails (a removal already
+        in progress, a daemon hiccup) must not leave the others, or the group network's count."""
+        pieces: list[tuple[str, Callable[[], None]]] = [
+            (f"container {c.short_id}", partial(_remove_container, c))
+            for c in (attempt.container, *attempt.task_containers.values())
+            if c is not None
+        ]
+        pieces += [(f"volume {name}", partial(self._remove_volume, name)) for name in attempt.volume_names]
+        if attempt.network is not None:
+            pieces.append(("task network", partial(_remove_network, attempt.network)))
+        if attempt.group_network is not None:
+            pieces.append(("group network", partial(self._release_group_network, attempt)))
+        for what, remove in pieces:
+            try:
+                remove()
+            except docker.errors.NotFound:
+                pass
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                logger.warning(
+                    "job %s: could not remove the %s attempt %s left: %s",
+                    attempt.request.job_id,
+                    what,
+                    attempt.request.attempt_id,
+                    exc,
+                )
+
+    def _remove_volume(self, name: str) -> None:
+        self._client.volumes.get(name).remove(force=True)
 
     def _remove_labelled(
         self, selector: str, should_remove: Callable[[Mapping[str, str]], bool] | None = None

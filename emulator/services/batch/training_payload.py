@@ -100,7 +100,7 @@ def _input_data_config(channels: list[dict[str, Any]], input_mode: str) -> dict[
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return None
 
 

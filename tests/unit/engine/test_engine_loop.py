@@ -96,6 +96,30 @@ def test_wakes_during_a_pass_are_coalesced_into_one_more_pass():
     assert passes == [1, 2]
 
 
+def test_a_failing_wait_computation_does_not_end_the_loop():
+    passes = []
+    answers = iter([RuntimeError("executor could not say"), 0.0])
+
+    def wait_seconds():
+        answer = next(answers, None)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    loop = PassLoop(
+        thread_name="test-pass-loop",
+        run_pass=lambda: passes.append(len(passes) + 1),
+        wait_seconds=wait_seconds,
+        failure_message="failed",
+    )
+    loop.start()
+    try:
+        loop.wake()
+        assert wait_for(lambda: len(passes) >= 2)  # still passing after the failure
+    finally:
+        loop.close()
+
+
 def test_controllable_clock_only_moves_forward():
     clock = ControllableClock(ManualClock(1000))
     assert clock.advance(500) == 1500

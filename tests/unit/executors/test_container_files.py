@@ -64,3 +64,16 @@ def test_reading_back_a_file_decodes_it_and_stops_at_the_limit():
 def test_reading_back_something_that_is_not_a_file_gives_none():
     assert read_archive_file([build_archive([], ["/opt/ml/output"])]) is None
     assert read_archive_file([b"not a tar archive"]) is None
+
+
+def test_reading_back_a_huge_file_reads_the_stream_no_further_than_the_limit():
+    archive = single_file_archive("failure", b"x" * 1_000_000)
+    consumed = []
+
+    def chunks():
+        for start in range(0, len(archive), 4096):
+            consumed.append(4096)
+            yield archive[start : start + 4096]
+
+    assert read_archive_file(chunks(), limit_bytes=1024) == "x" * 1024
+    assert sum(consumed) < 64 * 1024

@@ -91,6 +91,7 @@ def test_a_minimal_payload_still_gets_every_config_file():
     "text",
     [
         pytest.param("not json", id="not-json"),
+        pytest.param("[" * 5000, id="nested-deeper-than-the-parser-goes"),
         pytest.param("[1, 2]", id="not-an-object"),
         pytest.param(
             json.dumps(
