@@ -335,7 +335,11 @@ class ProcessExecutor:
                 self._start_container(task, name)
         if not plan.has_started and not plan.is_done:
             return
-        if plan.has_started and not task.reported_running:
+        # A multi-node node runs once its main container does, as under Docker (the other nodes
+        # start then); a lone task once any container has started.
+        is_node = task.request.network_group is not None
+        running = plan.main_container() is not None if is_node else plan.has_started
+        if running and not task.reported_running:
             task.reported_running = True
             self._publish(ExecutionUpdate(task.request.attempt_id, UpdateKind.RUNNING, private_ipv4=LOOPBACK))
         if plan.is_done:
