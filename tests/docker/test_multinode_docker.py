@@ -20,7 +20,8 @@ CE = "mnp-docker-ce"
 # retrying until the main node listens.
 NODE_SCRIPT = (
     'if [ "$AWS_BATCH_JOB_NODE_INDEX" = "$AWS_BATCH_JOB_MAIN_NODE_INDEX" ]; then '
-    'msg=$(nc -l -p 5000); echo "main got: $msg"; '
+    # Until a message arrives: a connection that brings none (seen once in CI) is not the worker's.
+    'msg=""; while [ -z "$msg" ]; do msg=$(nc -l -p 5000); done; echo "main got: $msg"; '
     "else "
     "for i in $(seq 1 100); do "
     'echo "hello from node $AWS_BATCH_JOB_NODE_INDEX" | nc -w 3 "$AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS" 5000 '
