@@ -55,22 +55,21 @@ def _identity(value: Any) -> Any:
 
 
 def _encoder(hint: Any) -> Convert:
-    found = _encoders.get(hint)
-    if found is None:
-        with _plans_lock:
-            found = _encoders.get(hint)
-            if found is None:
-                found = _encoders[hint] = _build_encoder(hint)
-    return found
+    return _plan(_encoders, hint, _build_encoder)
 
 
 def _decoder(hint: Any) -> Convert:
-    found = _decoders.get(hint)
+    return _plan(_decoders, hint, _build_decoder)
+
+
+def _plan(plans: dict[Any, Convert], hint: Any, build: Callable[[Any], Convert]) -> Convert:
+    """The plan for `hint`, built once (a build can recurse into other hints, hence the RLock)."""
+    found = plans.get(hint)
     if found is None:
         with _plans_lock:
-            found = _decoders.get(hint)
+            found = plans.get(hint)
             if found is None:
-                found = _decoders[hint] = _build_decoder(hint)
+                found = plans[hint] = build(hint)
     return found
 
 
