@@ -8,7 +8,9 @@ Choices where the reference is silent:
 - Children inherit the parent's `depends_on`; a plain dependency makes every child wait for the
   whole dependency, N_TO_N makes child i wait for child i of the dependency (or for the whole
   dependency when it has no child i: sizes differ or it is not an array), SEQUENTIAL makes child i
-  wait for child i-1 of its own array.
+  wait for child i-1 of its own array, and also for the whole job it names, if it names one.
+- A job that is not an array child reads N_TO_N and SEQUENTIAL entries with a job id as plain
+  dependencies on that job, and a SEQUENTIAL entry without one as no dependency at all.
 - An array parent never evaluates its own dependencies: its children do, and it ends when they end.
 - A dependency on an id the engine does not hold stays outstanding (the service rejects such ids).
 """
@@ -33,19 +35,21 @@ class DependencyState(StrEnum):
 
 
 def targets(job: Job) -> tuple[str, ...]:
-    """The job ids `job` waits for, in the order its dependencies are listed."""
+    """The job ids `job` waits for, in the order its dependencies are listed.
+
+    An entry that names a job id is a dependency on that job whatever its type (§9): the type
+    only adds a per-index meaning for array children. `{"jobId": X, "type": "SEQUENTIAL"}` is
+    submitted by public pipeline code, and dropping X would let the job run before X ends."""
     found: list[str] = []
     for dependency in job.depends_on:
         kind = (dependency.kind or "").upper()
-        if kind == SEQUENTIAL:
-            if job.parent_job_id is not None and job.array_index:
-                found.append(child_job_id(job.parent_job_id, job.array_index - 1))
-        elif dependency.job_id is None:
-            continue
-        elif kind == N_TO_N and job.array_index is not None:
-            found.append(_n_to_n_target(dependency.job_id, job.array_index))
-        else:
-            found.append(dependency.job_id)
+        if dependency.job_id is not None:
+            if kind == N_TO_N and job.array_index is not None:
+                found.append(_n_to_n_target(dependency.job_id, job.array_index))
+            else:
+                found.append(dependency.job_id)
+        if kind == SEQUENTIAL and job.parent_job_id is not None and job.array_index:
+            found.append(child_job_id(job.parent_job_id, job.array_index - 1))
     return tuple(found)
 
 

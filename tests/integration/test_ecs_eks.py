@@ -1,6 +1,7 @@
 """ECS-properties and EKS-properties jobs through boto3, their containers run as local processes
 (reference §18, §19): essential and non-essential containers, dependsOn ordering, per-container
-exit codes, reasons and log streams in DescribeJobs, EKS init containers and eksAttempts."""
+exit codes, reasons and log streams in DescribeJobs, EKS init containers and eksAttempts, and
+overrides (an ECS command, EKS env merged by name)."""
 
 from __future__ import annotations
 
@@ -214,3 +215,65 @@ def test_eks_container_failure_fails_the_job(batch):
     print(f"EKS pod ended in {time.monotonic() - started:.2f} s")
     (attempt,) = job["eksAttempts"]
     assert {c["name"]: c["exitCode"] for c in attempt["containers"]} == {"ok": 0, "bad": 4}
+
+
+def test_eks_override_env_adds_and_replaces_by_name(batch, tmp_path):
+    """`eksPropertiesOverride` env merges by name like a container override's environment
+    (§14.2): an overridden name keeps its place, a new name comes last, the rest stay."""
+    seen = tmp_path / "env"
+    batch.register_job_definition(
+        jobDefinitionName="eks-env",
+        type="container",
+        eksProperties={
+            "podProperties": {
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "command": ["sh", "-c"],
+                        "args": [f'echo "$KEEP,$CHANGE,$LAST,$ADDED" > {seen}'],
+                        "env": [
+                            {"name": "KEEP", "value": "kept"},
+                            {"name": "CHANGE", "value": "old"},
+                            {"name": "LAST", "value": "last"},
+                        ],
+                    }
+                ]
+            }
+        },
+    )
+    override = [{"name": "ADDED", "value": "new"}, {"name": "CHANGE", "value": "changed"}]
+    job_id = batch.submit_job(
+        jobName="eks-env",
+        jobQueue=QUEUE,
+        jobDefinition="eks-env",
+        eksPropertiesOverride={"podProperties": {"containers": [{"name": "main", "env": override}]}},
+    )["jobId"]
+    job = wait_for_job(batch, job_id, "SUCCEEDED", timeout_seconds=30)
+
+    [container] = job["eksProperties"]["podProperties"]["containers"]
+    assert container["env"] == [
+        {"name": "KEEP", "value": "kept"},
+        {"name": "CHANGE", "value": "changed"},
+        {"name": "LAST", "value": "last"},
+        {"name": "ADDED", "value": "new"},
+    ]
+    assert seen.read_text() == "kept,changed,last,new\n"
+
+
+def test_eks_override_env_may_not_use_the_aws_batch_prefix(batch):
+    batch.register_job_definition(
+        jobDefinitionName="eks-reserved",
+        type="container",
+        eksProperties={"podProperties": {"containers": [{"name": "main", "image": "busybox"}]}},
+    )
+    override = {
+        "podProperties": {"containers": [{"name": "main", "env": [{"name": "AWS_BATCH_X", "value": "1"}]}]}
+    }
+    with pytest.raises(batch.exceptions.ClientException, match="AWS_BATCH_X"):
+        batch.submit_job(
+            jobName="eks-reserved",
+            jobQueue=QUEUE,
+            jobDefinition="eks-reserved",
+            eksPropertiesOverride=override,
+        )

@@ -327,22 +327,26 @@ class JobOperations:
         rules.check_tags(request.get("tags"))
 
     def _dependencies(self, request: dict[str, Any], ctx: RequestContext) -> tuple[Dependency, ...]:
+        """An entry that names a job id is a dependency on that job whatever its type (§9):
+        `{"jobId": X, "type": "SEQUENTIAL"}` is sent by public pipeline code, and N_TO_N and
+        SEQUENTIAL only add a per-index meaning for array jobs. Only a SEQUENTIAL entry without
+        a job id needs an array job, having nothing else to mean."""
         is_array = bool(request.get("arrayProperties"))
         result = []
         for entry in request.get("dependsOn") or []:
             kind = entry.get("type")
             job_id = entry.get("jobId")
-            if kind == "SEQUENTIAL":
+            if kind == "SEQUENTIAL" and not job_id:
                 if not is_array:
                     raise client_error("SEQUENTIAL dependencies are only valid for array jobs.", wrapped=True)
             else:
                 other = self.engine.get_job(job_id) if job_id else None
                 if other is None or other.account_id != ctx.account_id or other.region != ctx.region:
                     raise client_error(f"Dependent job ID {job_id} does not exist.", wrapped=True)
-                if kind == "N_TO_N" and (
-                    not is_array
-                    or not other.is_array_parent
-                    or other.array_size != request["arrayProperties"]["size"]
+                if (
+                    kind == "N_TO_N"
+                    and is_array
+                    and (not other.is_array_parent or other.array_size != request["arrayProperties"]["size"])
                 ):
                     raise client_error(
                         "N_TO_N dependencies require both jobs to be array jobs of the same size.",

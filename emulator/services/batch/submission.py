@@ -66,7 +66,11 @@ def substitute(command: list[str], parameters: Mapping[str, str]) -> list[str]:
 def merge_environment(
     base: list[Mapping[str, Any]], overrides: list[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]]:
-    """Overrides replace variables of the same name and add new ones (§14.2)."""
+    """Overrides replace variables of the same name in place and add new ones at the end (§14.2);
+    names starting with AWS_BATCH are refused. Container overrides (`environment`) and EKS pod
+    container overrides (`env`, whose model documentation says the same) share this rule."""
+    if overrides:
+        rules.check_environment(overrides)
     merged = {v["name"]: dict(v) for v in base if "name" in v}
     for variable in overrides or []:
         if "name" in variable:
@@ -99,10 +103,9 @@ def effective_container(
         command = properties.get("command") or []
     container["command"] = substitute(list(command), parameters)
 
-    override_env = overrides.get("environment")
-    if override_env:
-        rules.check_environment(override_env)
-    container["environment"] = merge_environment(properties.get("environment") or [], override_env)
+    container["environment"] = merge_environment(
+        properties.get("environment") or [], overrides.get("environment")
+    )
 
     uses_requirements = bool(properties.get("resourceRequirements"))
     for legacy in ("vcpus", "memory"):
@@ -275,11 +278,7 @@ def eks_task(
         effective_list = []
         for index, given in enumerate(given_list):
             name = given.get("name") or _default_name(index, len(given_list))
-            effective = {
-                **given,
-                **{k: v for k, v in (overrides.pop(name, None) or {}).items() if k != "name"},
-            }
-            effective["name"] = name
+            effective = eks_effective_container(given, overrides.pop(name, None), name)
             effective_list.append(effective)
             is_init = member == "initContainers"
             depends_on = ((previous_init, "SUCCESS"),) if previous_init else ()
@@ -300,6 +299,19 @@ def eks_task(
         pod["metadata"] = {**(pod.get("metadata") or {}), **pod_override["metadata"]}
     task_spec = TaskSpec("eks", tuple(members), pod_namespace=namespace)
     return task_spec, task_totals(task_spec, definition_name), {"podProperties": pod}
+
+
+def eks_effective_container(
+    given: Mapping[str, Any], override: Mapping[str, Any] | None, name: str
+) -> dict[str, Any]:
+    """A pod container after its override: `env` merges by name, as a container override's
+    `environment` does (§14.2); the other members given (`image`, `command`, `args`, `resources`)
+    replace the definition's, as the model documents them."""
+    override = {key: value for key, value in (override or {}).items() if key != "name"}
+    effective = {**given, **override, "name": name}
+    if "env" in override:
+        effective["env"] = merge_environment(given.get("env") or [], override["env"])
+    return effective
 
 
 def eks_container_spec(container: Mapping[str, Any], definition_name: str) -> ContainerSpec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from engine_kit import make_world
 
 from emulator.engine.records import Dependency, JobStatus
@@ -117,3 +118,55 @@ def test_sequential_failure_fails_the_rest_in_one_pass(world):
     assert all(job.status_reason == "Dependent Job failed" for job in rest)
     parent = world.job(array.job_id)
     assert parent.status is S.FAILED and parent.status_reason == "Array Child Job failed"
+
+
+# ---- an entry with a job id and a type: a dependency on that job, plus the type's per-index meaning
+
+
+def test_sequential_array_with_a_job_id_waits_for_that_job_then_runs_in_order(world):
+    upstream = world.submit("upstream", env={"BATCH_EMULATOR_DURATION_MS": "5000"})
+    array = world.submit(
+        "seq", array_size=3, depends_on=(Dependency(upstream.job_id, "SEQUENTIAL"),), env=LONG
+    )
+    world.passes(2)
+    children = [f"{array.job_id}:{i}" for i in range(3)]
+    assert world.status(upstream.job_id) is S.RUNNING
+    assert [world.status(c) for c in children] == [S.PENDING] * 3
+    world.advance(5000)
+    assert world.status(upstream.job_id) is S.SUCCEEDED
+    assert [world.status(c) for c in children] == [S.STARTING, S.PENDING, S.PENDING]
+    world.passes()
+    world.advance(1000)
+    assert [world.status(c) for c in children] == [S.SUCCEEDED, S.STARTING, S.PENDING]
+
+
+def test_sequential_array_with_a_job_id_fails_every_child_when_that_job_fails(world):
+    upstream = world.submit("upstream", env=FAIL)
+    array = world.submit("seq", array_size=3, depends_on=(Dependency(upstream.job_id, "SEQUENTIAL"),))
+    world.passes(3)
+    children = [world.job(f"{array.job_id}:{i}") for i in range(3)]
+    assert [(c.status, c.status_reason, c.attempts) for c in children] == [
+        (S.FAILED, "Dependent Job failed", ())
+    ] * 3
+    parent = world.job(array.job_id)
+    assert (parent.status, parent.status_reason) == (S.FAILED, "Array Child Job failed")
+
+
+@pytest.mark.parametrize("kind", ["SEQUENTIAL", "N_TO_N"])
+def test_a_typed_entry_on_a_single_job_is_a_dependency_on_the_job_it_names(world, kind):
+    upstream = world.submit("upstream", env=LONG)
+    single = world.submit("single", depends_on=(Dependency(upstream.job_id, kind),))
+    world.passes(2)
+    assert world.status(single.job_id) is S.PENDING
+    world.advance(1000)
+    assert world.status(upstream.job_id) is S.SUCCEEDED
+    assert world.status(single.job_id) is S.STARTING
+
+
+@pytest.mark.parametrize("kind", ["SEQUENTIAL", "N_TO_N"])
+def test_a_typed_entry_on_a_single_job_fails_it_when_the_job_it_names_fails(world, kind):
+    upstream = world.submit("upstream", env=FAIL)
+    single = world.submit("single", depends_on=(Dependency(upstream.job_id, kind),))
+    world.passes(3)
+    done = world.job(single.job_id)
+    assert (done.status, done.status_reason, done.attempts) == (S.FAILED, "Dependent Job failed", ())

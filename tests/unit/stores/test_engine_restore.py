@@ -162,6 +162,27 @@ def test_a_restart_resumes_queued_jobs_in_their_order(store) -> None:
     assert {restarted.job(j).status for j in (first, second, waiting)} == {JobStatus.SUCCEEDED}
 
 
+def test_a_restart_keeps_a_sequential_arrays_dependency_on_the_job_it_names(store) -> None:
+    server = boot(store)
+    server.engine.put_compute_environment(ComputeEnvironment(CE, "ce", False, True, 16))  # jobs wait
+    upstream = server.submit("upstream", env={"BATCH_EMULATOR_DURATION_MS": "5000"})
+    dependency = Dependency(upstream, "SEQUENTIAL")
+    array = server.submit("seq", array_size=2, depends_on=(dependency,))
+    server.passes()
+    restarted = boot(store, restore=True)
+    children = [f"{array}:0", f"{array}:1"]
+    assert restarted.job(array).depends_on == (dependency,)
+    restarted.passes(2)
+    assert restarted.job(upstream).status is JobStatus.RUNNING
+    assert [restarted.job(c).status for c in children] == [JobStatus.PENDING] * 2
+    restarted.clock.advance(5000)
+    restarted.passes(4)
+    assert [restarted.job(c).status for c in children] == [JobStatus.SUCCEEDED] * 2
+    first, second = (restarted.job(c) for c in children)
+    assert restarted.job(upstream).stopped_at_ms <= first.started_at_ms <= first.stopped_at_ms
+    assert first.stopped_at_ms <= second.started_at_ms
+
+
 def test_a_lost_running_attempt_fails_as_host_terminated_and_retries_as_a_new_attempt(store) -> None:
     server = boot(store)
     job_id = server.submit(env={"BATCH_EMULATOR_DURATION_MS": "60000"}, retry=RetryPolicy(attempts=2))
