@@ -29,6 +29,7 @@ from emulator.protocol.parsing import parse_request
 from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
+from emulator.server_errors import ServerErrors
 from emulator.services.batch.events import (
     EventBuffer,
     JobEventPublisher,
@@ -62,8 +63,9 @@ class Runtime:
     resources: ResourceStore
     logs: LogStore
     batch: BatchProvider
-    # Unexpected exceptions raised while serving, for the pytest plugin to re-raise in the test.
-    server_errors: list[BaseException] = field(default_factory=list)
+    # Unexpected exceptions raised while serving, recorded only when a test harness turns recording
+    # on (the pytest plugin re-raises them in the test that caused them); bounded.
+    server_errors: ServerErrors = field(default_factory=ServerErrors)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Job and service-job events (services/batch/events.py), read by /_emulator/events.
     events: EventBuffer = field(default_factory=EventBuffer)
@@ -239,7 +241,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             wire = serialize_error(service, protocol_error(error), request_id)
         except Exception as exc:  # one place turns the unexpected into one 500, logged once
             log.exception("internal error serving %s %s", request.method, request.path)
-            runtime.server_errors.append(exc)
+            runtime.server_errors.record(exc)
             code = dispatcher.binding(service).server_error_code if service is not None else "ServerException"
             wire = serialize_error(
                 service, ServiceError(code, "An internal error occurred.", status=500), request_id

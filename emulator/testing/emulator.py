@@ -31,6 +31,7 @@ class Emulator:
         server = ServerThread.bind(settings.host, settings.port)
         settings = settings.with_overrides(port=server.port, public_url=settings.public_url or server.url)
         app = create_app(settings)
+        runtime_of(app).server_errors.recording = True
         server.mount(app)
         server.start()
         executor_name = type(runtime_of(app).executor.inner).__name__

@@ -71,12 +71,12 @@ def batch_emulator_isolation() -> bool:
 
 @pytest.fixture
 def batch_emulator(batch_emulator_server: Emulator, batch_emulator_isolation: bool) -> Iterator[Emulator]:
-    runtime = batch_emulator_server.runtime
+    server_errors = batch_emulator_server.runtime.server_errors
     if batch_emulator_isolation:
         batch_emulator_server.reset()
-    errors_before = len(runtime.server_errors)
+    server_errors.clear()  # what was raised outside any test is no test's failure
     yield batch_emulator_server
-    new_errors = runtime.server_errors[errors_before:]
+    new_errors = server_errors.drain()
     if new_errors:
         raise AssertionError("the emulator failed while serving this test") from new_errors[0]
     if batch_emulator_isolation:
