@@ -7,6 +7,7 @@ path can reach.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -209,7 +210,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.test_controls:
         from emulator.testing.controls import create_controls_blueprint
 
-        app.register_blueprint(create_controls_blueprint(runtime), url_prefix=CONTROL_PREFIX)
+        check_signature = functools.partial(_refusal_of_unsigned, verifier) if verifier is not None else None
+        app.register_blueprint(
+            create_controls_blueprint(runtime, check_signature=check_signature), url_prefix=CONTROL_PREFIX
+        )
 
     def handle_aws(path: str = "") -> Response:
         request_id = str(uuid.uuid4())
@@ -259,6 +263,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine.start()
     service_engine.start()
     return app
+
+
+def _refusal_of_unsigned(verifier: SigV4Verifier) -> Response | None:
+    """The answer to a test control call not signed by a configured key, as handle_aws gives an
+    AWS operation (403 MissingAuthenticationTokenException, InvalidSignatureException, ...); None
+    when the signature is good. Reset, fault injection and the job history are as much the
+    server's as CreateComputeEnvironment is."""
+    try:
+        verifier.verify(_signed_request())
+    except ServiceError as error:
+        return _to_flask(serialize_error(None, error, str(uuid.uuid4())))
+    return None
 
 
 def _signed_request() -> SignedRequest:
