@@ -7,6 +7,7 @@ path can reach.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -29,6 +30,7 @@ from emulator.protocol.parsing import parse_request
 from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
+from emulator.server_errors import ServerErrors
 from emulator.services.batch.events import (
     EventBuffer,
     JobEventPublisher,
@@ -62,8 +64,9 @@ class Runtime:
     resources: ResourceStore
     logs: LogStore
     batch: BatchProvider
-    # Unexpected exceptions raised while serving, for the pytest plugin to re-raise in the test.
-    server_errors: list[BaseException] = field(default_factory=list)
+    # Unexpected exceptions raised while serving, recorded only when a test harness turns recording
+    # on (the pytest plugin re-raises them in the test that caused them); bounded.
+    server_errors: ServerErrors = field(default_factory=ServerErrors)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Job and service-job events (services/batch/events.py), read by /_emulator/events.
     events: EventBuffer = field(default_factory=EventBuffer)
@@ -207,7 +210,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.test_controls:
         from emulator.testing.controls import create_controls_blueprint
 
-        app.register_blueprint(create_controls_blueprint(runtime), url_prefix=CONTROL_PREFIX)
+        check_signature = functools.partial(_refusal_of_unsigned, verifier) if verifier is not None else None
+        app.register_blueprint(
+            create_controls_blueprint(runtime, check_signature=check_signature), url_prefix=CONTROL_PREFIX
+        )
 
     def handle_aws(path: str = "") -> Response:
         request_id = str(uuid.uuid4())
@@ -239,7 +245,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             wire = serialize_error(service, protocol_error(error), request_id)
         except Exception as exc:  # one place turns the unexpected into one 500, logged once
             log.exception("internal error serving %s %s", request.method, request.path)
-            runtime.server_errors.append(exc)
+            runtime.server_errors.record(exc)
             code = dispatcher.binding(service).server_error_code if service is not None else "ServerException"
             wire = serialize_error(
                 service, ServiceError(code, "An internal error occurred.", status=500), request_id
@@ -257,6 +263,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine.start()
     service_engine.start()
     return app
+
+
+def _refusal_of_unsigned(verifier: SigV4Verifier) -> Response | None:
+    """The answer to a test control call not signed by a configured key, as handle_aws gives an
+    AWS operation (403 MissingAuthenticationTokenException, InvalidSignatureException, ...); None
+    when the signature is good. Reset, fault injection and the job history are as much the
+    server's as CreateComputeEnvironment is."""
+    try:
+        verifier.verify(_signed_request())
+    except ServiceError as error:
+        return _to_flask(serialize_error(None, error, str(uuid.uuid4())))
+    return None
 
 
 def _signed_request() -> SignedRequest:

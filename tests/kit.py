@@ -7,6 +7,7 @@ tests/unit/engine/conftest.py does for engine_kit. What a single module needs st
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+import emulator
 from emulator.app import close_app, create_app, runtime_of
 from emulator.config import Settings
 from emulator.executors.base import LogTarget
@@ -38,6 +40,7 @@ URL = re.compile(r"http://127\.0\.0\.1:\d+")
 def serving(settings: Settings) -> Iterator[ServerThread]:
     """An app built from `settings`, served on a free port until the block ends."""
     app = create_app(settings)
+    runtime_of(app).server_errors.recording = True  # for assert_no_server_errors
     thread = ServerThread(app).start()
     yield thread
     thread.stop()
@@ -46,8 +49,7 @@ def serving(settings: Settings) -> Iterator[ServerThread]:
 
 def assert_no_server_errors(server: ServerThread) -> None:
     """Errors the server thread recorded fail the test that caused them, once."""
-    errors = list(runtime_of(server.app).server_errors)
-    runtime_of(server.app).server_errors.clear()
+    errors = runtime_of(server.app).server_errors.drain()
     assert errors == [], f"server raised: {errors!r}"
 
 
@@ -105,6 +107,32 @@ def reset_after_containers(emulator: Emulator) -> None:
         time.sleep(0.05)
     assert not emulator.runtime.live_attempts(), "containers still running after reset"
     assert not emulator.runtime.server_errors, f"server raised: {emulator.runtime.server_errors!r}"
+
+
+def run_pytest(directory: Path, settings: str) -> subprocess.CompletedProcess[str]:
+    """pytest in a fresh interpreter on the tests in `directory`, as a user of the plugin runs
+    them: with only this project's plugin loaded (no other installed plugin), and a conftest.py
+    whose `batch_emulator_settings` returns `settings` (a Python expression)."""
+    (directory / "conftest.py").write_text(
+        "import pytest\n\n\n"
+        '@pytest.fixture(scope="session")\n'
+        f"def batch_emulator_settings():\n    return {settings}\n"
+    )
+    source_root = str(Path(emulator.__file__).resolve().parent.parent)
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")])),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    plugins = ["-p", "emulator.testing.plugin", "-p", "no:cacheprovider", "-p", "no:logging"]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *plugins, "."],
+        cwd=directory,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 # ---- resources -----------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""ControlClient: the test controls (/_emulator/...) from Python, with nothing but the stdlib."""
+"""ControlClient: the test controls (/_emulator/...) from Python.
+
+Each call is signed with SigV4, by botocore's signer, so that the controls also answer an emulator
+started with --auth: with the key pair given, else with the AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY of the environment, else unsigned. The emulator checks the signature against its keys whatever
+region and service name the credential scope carries; the calls say `batch` and the region given.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,51 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials, EnvProvider
+
+SIGNING_SERVICE = "batch"
+
 
 class ControlError(RuntimeError):
     """A test control refused the request; the message is the emulator's explanation."""
 
 
 class ControlClient:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        region_name: str = "us-east-1",
+    ) -> None:
         self.url = url.rstrip("/") + "/_emulator"
+        self.region_name = region_name
+        self._credentials = _credentials(aws_access_key_id, aws_secret_access_key)
 
     def _call(self, method: str, path: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(document or {}).encode() if method == "POST" else None
-        req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
+        headers = self._signed_headers(method, self.url + path, data)
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            detail = json.loads(error.read() or b"{}").get("message", error.reason)
+            answer = json.loads(error.read() or b"{}")
+            detail = answer.get("message", error.reason)
+            if "__type" in answer:  # refused as an AWS operation would be, e.g. an unsigned call
+                detail = f"{answer['__type']}: {detail}"
             raise ControlError(f"{method} {path}: {detail}") from None
+
+    def _signed_headers(self, method: str, url: str, data: bytes | None) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self._credentials is None:
+            return headers
+        signed = AWSRequest(method=method, url=url, headers=headers, data=data or b"")
+        SigV4Auth(self._credentials, SIGNING_SERVICE, self.region_name).add_auth(signed)
+        return dict(signed.headers.items())
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
@@ -128,3 +159,13 @@ class ControlClient:
         query = {name: value for name, value in (("jobId", job_id), ("detailType", detail_type)) if value}
         suffix = "?" + urllib.parse.urlencode(query) if query else ""
         return self._call("GET", "/events" + suffix)["events"]
+
+
+def _credentials(access_key_id: str | None, secret_access_key: str | None) -> Credentials | None:
+    """The pair given, else the environment's variables; botocore's full chain is not consulted,
+    since on a machine without credentials it would wait on instance metadata services."""
+    if access_key_id and secret_access_key:
+        return Credentials(access_key_id, secret_access_key)
+    if access_key_id or secret_access_key:
+        raise ValueError("ControlClient needs both aws_access_key_id and aws_secret_access_key, or neither")
+    return EnvProvider().load()

@@ -1,6 +1,7 @@
 """Test controls: the emulator's own endpoints under /_emulator/, outside AWS's API.
 
     GET  /_emulator/health                     {"status": "ok", "executor": ..., "region": ...}
+                                               (with --auth and no signature: {"status": "ok"})
     POST /_emulator/reset                      forget every resource, job and log; stop what runs
     GET  /_emulator/clock                      {"nowMs": ..., "paused": ...}
     POST /_emulator/clock/pause                freeze the engine's clock
@@ -25,16 +26,25 @@
 
 `emulator.testing.client.ControlClient` calls them from Python. `test_controls=False`
 (EMULATOR_TEST_CONTROLS=false) switches them off.
+
+With --auth every control needs a SigV4 signature by one of the configured keys, as the AWS
+operations do: they reset the server, inject faults and read every job's history. The one
+exception is an unsigned GET /health, a liveness probe (a container's health check, a script
+waiting for the port) that then answers {"status": "ok"} and nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 if TYPE_CHECKING:
     from emulator.app import Runtime
+
+# Checks the current request's signature: the refusal to answer with, or None when it is good.
+SignatureCheck = Callable[[], Response | None]
 
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 
@@ -48,8 +58,14 @@ def body() -> dict[str, Any]:
     return document if isinstance(document, dict) else {}
 
 
-def create_controls_blueprint(runtime: Runtime) -> Blueprint:
+def create_controls_blueprint(
+    runtime: Runtime, *, check_signature: SignatureCheck | None = None
+) -> Blueprint:
+    """`check_signature` (with --auth) guards every control but the unsigned liveness probe."""
     controls = Blueprint("emulator_controls", __name__)
+    if check_signature is not None:
+        _require_signatures(controls, check_signature)
+    _add_health_control(controls, runtime, signatures_required=check_signature is not None)
     _add_state_controls(controls, runtime)
     _add_clock_controls(controls, runtime)
     _add_outcome_controls(controls, runtime)
@@ -59,9 +75,22 @@ def create_controls_blueprint(runtime: Runtime) -> Blueprint:
     return controls
 
 
-def _add_state_controls(controls: Blueprint, runtime: Runtime) -> None:
+def _is_unsigned_liveness_probe() -> bool:
+    return request.endpoint == "emulator_controls.health" and "Authorization" not in request.headers
+
+
+def _require_signatures(controls: Blueprint, check_signature: SignatureCheck) -> None:
+    @controls.before_request
+    def refuse_unsigned():
+        # A signed health check is verified like any call, so a wrong key is refused, not ignored.
+        return None if _is_unsigned_liveness_probe() else check_signature()
+
+
+def _add_health_control(controls: Blueprint, runtime: Runtime, *, signatures_required: bool) -> None:
     @controls.get("/health")
     def health():
+        if signatures_required and _is_unsigned_liveness_probe():
+            return jsonify(status="ok")  # alive, and nothing about the server to whoever asks
         return jsonify(
             status="ok",
             executor=type(runtime.executor.inner).__name__,
@@ -69,6 +98,8 @@ def _add_state_controls(controls: Blueprint, runtime: Runtime) -> None:
             accountId=runtime.settings.account_id,
         )
 
+
+def _add_state_controls(controls: Blueprint, runtime: Runtime) -> None:
     @controls.post("/reset")
     def reset():
         runtime.reset()

@@ -1,4 +1,10 @@
-"""Emulator: one in-process server (app + ServerThread) and the handles tests need."""
+"""Emulator: one in-process server (app + ServerThread) and the handles tests need.
+
+Its clients (boto3 and the test controls) sign with the first key of `auth_keys` when the server
+was started with --auth, and with dummy credentials otherwise, so the same tests run either way.
+It records the errors the server raises while serving (bounded; see emulator.server_errors) for
+the test harness to re-raise in the test that caused them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from botocore.config import Config
 
 from emulator.app import Runtime, close_app, create_app, runtime_of
 from emulator.config import Settings
+from emulator.protocol.auth import parse_keys
 from emulator.serving import start_callback_listener
 from emulator.testing.client import ControlClient
 from emulator.testing.server import ServerThread
@@ -31,6 +38,7 @@ class Emulator:
         server = ServerThread.bind(settings.host, settings.port)
         settings = settings.with_overrides(port=server.port, public_url=settings.public_url or server.url)
         app = create_app(settings)
+        runtime_of(app).server_errors.recording = True
         server.mount(app)
         server.start()
         executor_name = type(runtime_of(app).executor.inner).__name__
@@ -59,17 +67,26 @@ class Emulator:
             time.sleep(0.01)
 
     @property
+    def credentials(self) -> dict[str, str]:
+        """boto3's credential arguments: the first --auth key pair, else dummy ones."""
+        keys = parse_keys(self.settings.auth_keys)
+        if not keys:
+            return dict(DUMMY_CREDENTIALS)
+        access_key_id, secret = next(iter(keys.items()))
+        return {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret}
+
+    @property
     def controls(self) -> ControlClient:
-        return ControlClient(self.url)
+        return ControlClient(self.url, region_name=self.settings.region, **self.credentials)
 
     def client(self, service: str, region: str | None = None, **kwargs: Any):
-        """A boto3 client bound to this emulator, with dummy credentials and retries off."""
+        """A boto3 client bound to this emulator, with its credentials and retries off."""
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=region or self.settings.region,
             config=Config(retries={"max_attempts": 1}),
-            **{**DUMMY_CREDENTIALS, **kwargs},
+            **{**self.credentials, **kwargs},
         )
 
     def environment(self) -> dict[str, str]:
@@ -79,8 +96,8 @@ class Emulator:
             "AWS_ENDPOINT_URL_LOGS": self.url,
             # botocore derives the per-service variable from the service id "CloudWatch Logs".
             "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": self.url,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ACCESS_KEY_ID": self.credentials["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": self.credentials["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": self.settings.region,
             "AWS_REGION": self.settings.region,
         }

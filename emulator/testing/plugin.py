@@ -4,12 +4,17 @@ Registered through the `pytest11` entry point, so installing the package is enou
 
 - `batch_emulator`: the running emulator (`.url`, `.client(service)`, `.reset()`, `.runtime`),
   reset before each test unless `batch_emulator_isolation` is overridden to return False;
-- `batch_client`, `logs_client`: boto3 clients bound to it (dummy credentials, retries off);
-- `batch_emulator_env`: sets AWS_ENDPOINT_URL_BATCH / _LOGS and dummy credentials for code under
-  test that builds its own clients;
+- `batch_client`, `logs_client`: boto3 clients bound to it (retries off);
+- `batch_emulator_env`: sets AWS_ENDPOINT_URL_BATCH / _LOGS and credentials for code under test
+  that builds its own clients;
 - `wait_for_job`: `wait_for_job(job_id, status="SUCCEEDED", timeout_seconds=30)`;
 - `batch_emulator_controls`: the test controls (clock, scripted outcomes, fault injection);
-- `batch_emulator_settings`: override in conftest.py (executor, region, min_timeout_seconds, ...).
+- `batch_emulator_settings`: override in conftest.py (executor, region, min_timeout_seconds,
+  auth_keys, ...).
+
+The clients, the environment and the controls carry dummy credentials, or with `auth_keys` set
+(`--batch-emulator-auth AKID:SECRET` or the settings fixture) the first key, and sign every call:
+the server then verifies SigV4 signatures as `--auth` does, on the test controls too.
 
 Errors raised inside the server while a test runs fail that test, and a test that leaves a job's
 container or process running fails too.
@@ -43,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         help="lowest attemptDurationSeconds accepted (AWS: 60); lower it to test timeouts quickly",
     )
+    group.addoption(
+        "--batch-emulator-auth",
+        metavar="ACCESS_KEY_ID:SECRET",
+        help="start the emulator with --auth: SigV4 signatures are verified, and the fixtures sign with this key",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +62,7 @@ def batch_emulator_settings(pytestconfig: pytest.Config) -> dict[str, Any]:
         "executor": pytestconfig.getoption("batch_emulator_executor"),
         "region": pytestconfig.getoption("batch_emulator_region"),
         "min_timeout_seconds": pytestconfig.getoption("batch_emulator_min_timeout_seconds"),
+        "auth_keys": pytestconfig.getoption("batch_emulator_auth"),
     }
     return {key: value for key, value in options.items() if value is not None}
 
@@ -71,12 +82,12 @@ def batch_emulator_isolation() -> bool:
 
 @pytest.fixture
 def batch_emulator(batch_emulator_server: Emulator, batch_emulator_isolation: bool) -> Iterator[Emulator]:
-    runtime = batch_emulator_server.runtime
+    server_errors = batch_emulator_server.runtime.server_errors
     if batch_emulator_isolation:
         batch_emulator_server.reset()
-    errors_before = len(runtime.server_errors)
+    server_errors.clear()  # what was raised outside any test is no test's failure
     yield batch_emulator_server
-    new_errors = runtime.server_errors[errors_before:]
+    new_errors = server_errors.drain()
     if new_errors:
         raise AssertionError("the emulator failed while serving this test") from new_errors[0]
     if batch_emulator_isolation:

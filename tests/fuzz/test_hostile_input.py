@@ -95,8 +95,7 @@ def exchange(emulator: Emulator, request: RawRequest) -> RawResponse:
 def assert_healthy(emulator: Emulator, request: RawRequest) -> None:
     with urllib.request.urlopen(f"{emulator.url}/_emulator/health", timeout=10) as health:
         assert health.status == 200, f"unhealthy after {request.describe()}"
-    errors = list(emulator.runtime.server_errors)
-    emulator.runtime.server_errors.clear()
+    errors = emulator.runtime.server_errors.drain()
     assert errors == [], f"server raised {errors!r} for {request.describe()}"
 
 
@@ -173,8 +172,7 @@ def test_each_member_of_a_valid_request_replaced_by_hostile_values(
             for value in values:
                 request = aws_request(model, operation, replaced(base, path, value))
                 check_response(request, send(fuzz_emulator.url, request))
-                errors = list(fuzz_emulator.runtime.server_errors)
-                fuzz_emulator.runtime.server_errors.clear()
+                errors = fuzz_emulator.runtime.server_errors.drain()
                 assert errors == [], f"server raised {errors!r} for {request.describe()}"
     assert_healthy(fuzz_emulator, RawRequest("GET", "/_emulator/health"))
 
@@ -355,8 +353,7 @@ def test_body_shorter_than_content_length_is_a_client_error(fuzz_emulator: Emula
         b'{"logGroupNa',
         close_write=True,
     )
-    errors = list(fuzz_emulator.runtime.server_errors)
-    fuzz_emulator.runtime.server_errors.clear()
+    errors = fuzz_emulator.runtime.server_errors.drain()
     assert errors == []
     assert_aws_error(answer)
 

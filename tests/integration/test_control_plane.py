@@ -35,6 +35,7 @@ CONTAINER = {
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerThread]:
     app = create_app(Settings(executor="simulated", transition_seconds=0.2))
+    runtime_of(app).server_errors.recording = True
     thread = ServerThread(app).start()
     yield thread
     thread.stop()
@@ -46,8 +47,7 @@ def fresh_state(server: ServerThread) -> Iterator[None]:
     runtime = runtime_of(server.app)
     runtime.resources.clear()
     yield
-    errors = list(runtime.server_errors)
-    runtime.server_errors.clear()
+    errors = runtime.server_errors.drain()
     assert errors == [], f"server raised: {errors!r}"
 
 

@@ -201,7 +201,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(emulator: Emulator):
         assert [status for status in served if status in ("SUCCEEDED", "FAILED")] == terminal_entries(
             emulator, job_id
         )
-    assert emulator.runtime.server_errors == []
+    assert list(emulator.runtime.server_errors) == []
 
     calls = sum((worker.calls for worker in workers), Counter())
     print(
