@@ -1,7 +1,8 @@
 """ServerThread: serve a WSGI app on a host and port (0 picks a free one) in a daemon thread.
 
 The socket is bound before the app exists (`bind`, then `mount`), so an app can be built knowing
-the port it serves on: jobs need that URL to call the emulator back.
+the port it serves on: jobs need that URL to call the emulator back. Every connection goes through
+GuardedRequestHandler (http_guard.py), which keeps hostile HTTP from werkzeug's development server.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from emulator.testing.http_guard import GuardedRequestHandler
+
 
 class ServerThread:
     def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -21,7 +24,9 @@ class ServerThread:
         def late_bound_app(environ, start_response):
             return holder["app"](environ, start_response)
 
-        self._server: BaseWSGIServer = make_server(host, port, late_bound_app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, late_bound_app, threaded=True, request_handler=GuardedRequestHandler
+        )
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port

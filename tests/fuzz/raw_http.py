@@ -26,7 +26,8 @@ TIMEOUT_SECONDS = 60.0
 MAX_REQUEST_TARGET = 60_000
 
 # What a response may name besides the models' own error shapes: the JSON front end's errors
-# (emulator/protocol/parsing.py, routing.py) and the SigV4 verifier's (protocol/auth.py).
+# (emulator/protocol/parsing.py, routing.py), the SigV4 verifier's (protocol/auth.py) and the HTTP
+# layer's (emulator/testing/http_guard.py).
 PROTOCOL_ERRORS = frozenset(
     {
         "SerializationException",
@@ -35,6 +36,9 @@ PROTOCOL_ERRORS = frozenset(
         "MissingAuthenticationTokenException",
         "UnrecognizedClientException",
         "InvalidSignatureException",
+        "BadRequestException",
+        "RequestURITooLongException",
+        "RequestHeaderFieldsTooLargeException",
     }
 )
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Error at 0x")
@@ -207,8 +211,8 @@ def aws_request(
     path, query, document = _rest_parts(operation, params)
     if query:
         path += ("&" if "?" in path else "?") + "&".join(query)
-    # werkzeug's HTTP server answers a request line over 64 KiB with a bare 414 before the app
-    # sees it (a transport limit, as at AWS's front door), so huge labels are cut to fit.
+    # The HTTP layer answers a request line over 64 KiB with a 414 before the app sees it (a
+    # transport limit, as at AWS's front door), so huge labels are cut to fit.
     path = path[:MAX_REQUEST_TARGET]
     return RawRequest(
         operation.http["method"],
