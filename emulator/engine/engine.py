@@ -625,11 +625,17 @@ class Engine:
             self._dirty_notes[key] = value
 
     def _start(self, request: ExecutionRequest) -> None:
-        """Every executor start goes through here: with a job store it waits for `_commit`."""
-        if self._job_store is None:
-            self.executor.start(request)
-        else:
-            self._pending_starts.append(request)
+        """Every executor start goes through here and waits for `_commit` at the end of the pass,
+        so a start the same pass takes back (`_withdraw_start`) never reaches the executor."""
+        self._pending_starts.append(request)
+
+    def _withdraw_start(self, attempt_id: str) -> bool:
+        """Take back a start not yet handed to the executor; False when it already was."""
+        for index, request in enumerate(self._pending_starts):
+            if request.attempt_id == attempt_id:
+                del self._pending_starts[index]
+                return True
+        return False
 
     def _commit(self) -> None:
         """Write the changed jobs and notes in one transaction, then start the attempts those
@@ -637,11 +643,15 @@ class Engine:
         `restore` fails as lost; never a container the store does not know. A failed write leaves
         everything pending for the next pass."""
         if self._job_store is None:
+            self._start_pending()
             return
         if self._dirty or self._dirty_notes:
             jobs = [self._jobs[job_id] for job_id in self._dirty if job_id in self._jobs]
             self._job_store.put_many(jobs, self._dirty_notes)
             self._dirty, self._dirty_notes = {}, {}
+        self._start_pending()
+
+    def _start_pending(self) -> None:
         starts, self._pending_starts = self._pending_starts, []
         for request in starts:
             self.executor.start(request)
