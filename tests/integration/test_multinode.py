@@ -59,7 +59,8 @@ else:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with running_emulator(executor="process", stop_timeout_seconds=2) as running:
+    # Room for twenty two-node jobs at once (the host's CPU count would run them one by one).
+    with running_emulator(executor="process", stop_timeout_seconds=2, max_running=40) as running:
         yield running
 
 
@@ -172,6 +173,35 @@ def test_main_node_exit_ends_the_job_and_stops_the_other_nodes(batch):
         assert time.monotonic() < deadline, [node["status"] for node in nodes]
         time.sleep(0.05)
     assert [node["status"] for node in nodes] == ["FAILED", "FAILED", "FAILED"]
+
+
+def wait_until_ended(batch, job_ids: list[str], timeout_seconds: float) -> list[dict[str, Any]]:
+    """The jobs' details once every one of them is SUCCEEDED or FAILED."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        jobs = batch.describe_jobs(jobs=job_ids)["jobs"]
+        if all(job["status"] in ("SUCCEEDED", "FAILED") for job in jobs):
+            return jobs
+        assert time.monotonic() < deadline, sorted(job["status"] for job in jobs)
+        time.sleep(0.05)
+
+
+def test_short_nodes_that_exit_zero_all_succeed_twenty_times_out_of_twenty(batch, tmp_path):
+    """The common first MNP job: every node writes a file and exits 0 at once. The main node is
+    usually done before the worker has started; the worker still runs to its own end (§11)."""
+    register_mnp(batch, "mnp-short", ["sh", "-c", f'echo done > "{tmp_path}/$AWS_BATCH_JOB_ID"'])
+    job_ids = [
+        batch.submit_job(jobName=f"mnp-short-{n}", jobQueue=QUEUE, jobDefinition="mnp-short")["jobId"]
+        for n in range(20)
+    ]
+    parents = wait_until_ended(batch, job_ids, timeout_seconds=60)
+    node_ids = [f"{job_id}#{n}" for job_id in job_ids for n in (0, 1)]
+    nodes = wait_until_ended(batch, node_ids, timeout_seconds=60)
+
+    assert [job["status"] for job in parents] == ["SUCCEEDED"] * 20
+    outcomes = [(node["jobId"], node["status"], node["container"].get("exitCode")) for node in nodes]
+    assert outcomes == [(node_id, "SUCCEEDED", 0) for node_id in node_ids]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(node_ids)
 
 
 def test_node_override_targets_must_match_the_definition(batch):
