@@ -231,11 +231,31 @@ def test_failed_main_node_retries_the_whole_job(world):
     assert main.status is JobStatus.SUCCEEDED
 
 
+def test_a_retry_starts_once_the_nodes_of_the_failed_attempt_have_ended(world):
+    job = submit_mnp(world, num_nodes=2, retry=RetryPolicy(attempts=2))
+    world.executor.script(f"{job.job_id}#0", Outcome(exit_code=1, duration_ms=100), Outcome(duration_ms=100))
+    world.executor.script(f"{job.job_id}#1", Outcome(duration_ms=60_000), Outcome(duration_ms=10))
+    world.passes(3)
+    world.advance(100)
+    assert world.status(job.job_id) is JobStatus.RUNNABLE
+    world.advance(GRACE_MS - 1)
+    assert world.status(job.job_id) is JobStatus.RUNNABLE  # the worker of attempt 1 still runs
+    assert world.job(f"{job.job_id}#1").current_attempt.number == 1
+    world.advance(1)  # stopped
+    world.passes(2)  # its end is reported; attempt 2 is placed and its main node runs
+    assert world.job(job.job_id).current_attempt.number == 2
+    assert world.status(f"{job.job_id}#1") is JobStatus.STARTING
+    for _ in range(3):
+        world.advance(100)
+    assert world.status(job.job_id) is JobStatus.SUCCEEDED
+    assert [a.exit_code for a in world.job(f"{job.job_id}#1").attempts] == [143, 0]
+
+
 def test_terminating_the_parent_stops_every_node(world):
     job = submit_mnp(world, num_nodes=2, env={"BATCH_EMULATOR_DURATION_MS": "60000"})
     world.passes(3)
     world.engine.request_terminate(job.job_id, "stop it")
-    world.passes(3)
+    world.passes(3)  # with no time passing: TerminateJob gives the other nodes no grace
     assert world.status(job.job_id) is JobStatus.FAILED
     assert world.job(job.job_id).status_reason == "stop it"
     assert world.job(job.job_id).is_terminated
