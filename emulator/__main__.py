@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="lowest attemptDurationSeconds accepted (default 60, as on AWS)",
     )
     parser.add_argument(
+        "--mnp-stop-grace-seconds",
+        dest="mnp_stop_grace_seconds",
+        type=_seconds,
+        help="how long the other nodes of a multi-node job may run on after its main node exited "
+        "(default 5; 0 stops them at once)",
+    )
+    parser.add_argument(
         "--bootstrap",
         action="store_true",
         default=None,
@@ -81,6 +88,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     return parser.parse_args(argv)
+
+
+def _seconds(text: str) -> float:
+    """A duration flag: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text!r}")
+    return value
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

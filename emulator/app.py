@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         job_store=job_store,
         endpoint_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         gpus=settings.resolved_gpus(),
+        mnp_stop_grace_seconds=settings.mnp_stop_grace_seconds,
     )
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)

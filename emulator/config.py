@@ -27,6 +27,9 @@ class Settings:
     max_running: int = os.cpu_count() or 2
     # Seconds between SIGTERM and SIGKILL when a job is stopped (ECS's stop timeout).
     stop_timeout_seconds: float = 30.0
+    # Seconds the other nodes of a multi-node parallel job may run on after its main node exited,
+    # before they are stopped (AWS takes seconds to notice the exit); 0 stops them at once.
+    mnp_stop_grace_seconds: float = 5.0
     bootstrap: bool = False
     # Emulator-only endpoints (/_emulator/...): health, reset, clock, fault injection.
     test_controls: bool = True

@@ -22,10 +22,13 @@ Choices where AWS is unclear or an emulator has to differ:
   ends, with the caller's reason, once every child has ended (§7, §10).
 - An array parent goes PENDING in the pass that spawns its children.
 - Multi-node parallel jobs (§11, `multinode.py`): the parent is placed with every node's capacity;
-  node jobs `<id>#<n>` run the containers, the main node first and the others once it is RUNNING;
-  the parent's status, times and exit follow the main node, and the others are stopped when it
-  exits. ECS-/EKS-properties jobs run one multi-container task per attempt, judged by `tasks.py`;
-  so does each node of a node range with `ecsProperties`/`eksProperties`.
+  node jobs `<id>#<n>` run the containers, the main node first and the others, together, once it
+  is RUNNING; the parent's status, times and exit follow the main node. When the main node exits
+  the others get `mnp_stop_grace_seconds` on the clock to end by themselves (AWS takes seconds to
+  notice the exit) and are then stopped as ECS stops a task; when the engine stops the job itself
+  (TerminateJob, a lost host) they are stopped at once. ECS-/EKS-properties jobs run one
+  multi-container task per attempt, judged by `tasks.py`; so does each node of a node range with
+  `ecsProperties`/`eksProperties`.
 - GPUs (§17.1): the host's GPU indexes (`gpus`) are a pool; each attempt is given specific indexes
   while placed, so two running attempts never share a GPU.
 
@@ -121,6 +124,19 @@ class _Stop:
     container_reason: str | None = None
     # The attempt is still judged by its exit code (an MNP node stopped because the main node exited).
     keeps_exit_verdict: bool = False
+    # The job's status reason, with no exit code or container reason, when the attempt ends without
+    # ever having run (an MNP node whose container had not started when the main node exited).
+    status_reason_if_never_ran: str | None = None
+
+
+# How the other nodes of a multi-node job are stopped once its main node has exited (§11): each
+# keeps the verdict of its own exit code; one whose container never ran says why.
+MAIN_NODE_EXIT_STOP = _Stop(
+    ESSENTIAL_CONTAINER_EXITED,
+    is_retryable=False,
+    keeps_exit_verdict=True,
+    status_reason_if_never_ran=multinode.MAIN_NODE_EXITED,
+)
 
 
 class Engine:
@@ -135,11 +151,14 @@ class Engine:
         new_task_id: Callable[[], str] | None = None,
         job_store: JobStore | None = None,
         gpus: int = 0,
+        mnp_stop_grace_seconds: float = 5.0,
     ) -> None:
         self.clock = clock
         self.executor = executor
         self.max_running = max(1, max_running)
         self.host_gpus = max(0, gpus)  # GPUs on this host, indexes 0..gpus-1
+        # How long the other nodes of a multi-node job may run on after its main node exited (§11).
+        self.mnp_stop_grace_ms = round(max(0.0, mnp_stop_grace_seconds) * 1000)
         self.endpoint_url = endpoint_url
         self._new_job_id = new_job_id or _default_job_id
         self._new_task_id = new_task_id or _default_task_id
@@ -181,6 +200,9 @@ class Engine:
         self._attempt_jobs: dict[str, str] = {}  # attempt id -> job id, while STARTING/RUNNING
         self._stops: dict[str, _Stop] = {}  # attempt id -> why the engine stopped it
         self._deadlines: list[tuple[int, str]] = []  # (deadline_ms, attempt id), a heap
+        # (due_ms, multi-node parent id, attempt number), a heap: when that attempt's nodes that
+        # are still running are stopped, its main node having exited (or the job being stopped).
+        self._node_stops: list[tuple[int, str, int]] = []
         self._usage_vcpus: dict[str, float] = {}
         self._gpus_free: list[int] = list(range(self.host_gpus))  # GPU indexes no attempt holds
         self._time_limit_wake_ms: int | None = None
@@ -360,10 +382,28 @@ class Engine:
                 self._stops.setdefault(attempt_id, _Stop(reason, is_retryable=True, overrides_exit=True))
                 kind = UpdateKind.FAILED_TO_START if job.status is JobStatus.STARTING else UpdateKind.EXITED
                 self._record_update(ExecutionUpdate(attempt_id, kind), now)
+            self._restore_node_stops()
             self._commit()
         self._notify()
         self.wake()
         return adopted
+
+    def _restore_node_stops(self) -> None:
+        """Nodes still running whose main node had exited before the restart: stopped a grace after
+        that exit, as if the server had not stopped."""
+        for node in self._jobs.values():
+            if not getattr(node, "is_node", False) or node.current_attempt is None:
+                continue
+            if node.multinode.is_main_node:
+                continue
+            parent_id = node.job_id.rpartition("#")[0]
+            main = self._jobs.get(multinode.main_node_id(self._jobs[parent_id]))
+            number = node.current_attempt.number
+            if main is None or (main.current_attempt is not None and main.current_attempt.number == number):
+                continue  # the main node still runs this attempt
+            exited_at = [a.stopped_at_ms for a in main.attempts if a.number == number and a.stopped_at_ms]
+            due = (exited_at[-1] if exited_at else 0) + self.mnp_stop_grace_ms
+            heapq.heappush(self._node_stops, (due, parent_id, number))
 
     def _restore_attempt(self, job: Job) -> str | None:
         """Account again for what a placed attempt holds; its attempt id, or None for a job whose
@@ -537,6 +577,8 @@ class Engine:
             candidates = [self._time_limit_wake_ms]
             if self._deadlines:
                 candidates.append(self._deadlines[0][0])
+            if self._node_stops:
+                candidates.append(self._node_stops[0][0])
         next_event = getattr(self.executor, "next_event_ms", None)
         if callable(next_event):
             candidates.append(next_event())
@@ -556,6 +598,7 @@ class Engine:
             for intent in intents:
                 self._apply_intent(intent, now)
             self._stop_timed_out(now)
+            self._stop_nodes_due(now)
             for job_id in list(self._submitted):
                 self._advance_submitted(self._jobs[job_id], now)
             self._settle(now)
@@ -625,11 +668,17 @@ class Engine:
             self._dirty_notes[key] = value
 
     def _start(self, request: ExecutionRequest) -> None:
-        """Every executor start goes through here: with a job store it waits for `_commit`."""
-        if self._job_store is None:
-            self.executor.start(request)
-        else:
-            self._pending_starts.append(request)
+        """Every executor start goes through here and waits for `_commit` at the end of the pass,
+        so a start the same pass takes back (`_withdraw_start`) never reaches the executor."""
+        self._pending_starts.append(request)
+
+    def _withdraw_start(self, attempt_id: str) -> bool:
+        """Take back a start not yet handed to the executor; False when it already was."""
+        for index, request in enumerate(self._pending_starts):
+            if request.attempt_id == attempt_id:
+                del self._pending_starts[index]
+                return True
+        return False
 
     def _commit(self) -> None:
         """Write the changed jobs and notes in one transaction, then start the attempts those
@@ -637,11 +686,15 @@ class Engine:
         `restore` fails as lost; never a container the store does not know. A failed write leaves
         everything pending for the next pass."""
         if self._job_store is None:
+            self._start_pending()
             return
         if self._dirty or self._dirty_notes:
             jobs = [self._jobs[job_id] for job_id in self._dirty if job_id in self._jobs]
             self._job_store.put_many(jobs, self._dirty_notes)
             self._dirty, self._dirty_notes = {}, {}
+        self._start_pending()
+
+    def _start_pending(self) -> None:
         starts, self._pending_starts = self._pending_starts, []
         for request in starts:
             self.executor.start(request)
@@ -916,6 +969,8 @@ class Engine:
             main = self._jobs.get(multinode.main_node_id(job))
             if main is not None and main.current_attempt is not None:
                 self._stop_attempt(main, stop)
+            # The engine stops the job itself: the other nodes get no grace (stopped in this pass).
+            heapq.heappush(self._node_stops, (0, job.job_id, job.current_attempt.number))
             return
         attempt_id = _attempt_id(job.job_id, job.current_attempt.number)
         if attempt_id in self._stops:
@@ -1117,12 +1172,33 @@ class Engine:
         self._conclude(parent, parent_attempt, stop, succeeded, now)
         for node_id in multinode.node_ids(parent):
             other = self._jobs[node_id]
-            if other.status is JobStatus.RUNNABLE:
+            if other.status is JobStatus.RUNNABLE:  # never started: the main node never ran
                 self._transition(other, JobStatus.FAILED, now, status_reason=multinode.MAIN_NODE_EXITED)
-            elif other.current_attempt is not None:
-                self._stop_attempt(
-                    other, _Stop(ESSENTIAL_CONTAINER_EXITED, is_retryable=False, keeps_exit_verdict=True)
-                )
+        # The others may end by themselves, keeping their own exit, until AWS would notice (§11).
+        heapq.heappush(self._node_stops, (now + self.mnp_stop_grace_ms, parent.job_id, attempt.number))
+
+    def _stop_nodes_due(self, now: int) -> None:
+        """Stop, as ECS stops a task, the nodes still running of each attempt whose main node
+        exited a grace ago: each ends by its own exit code after SIGTERM (or SIGKILL after the stop
+        timeout). A node whose start this same pass ordered is never started (grace 0)."""
+        while self._node_stops and self._node_stops[0][0] <= now:
+            _, parent_id, number = heapq.heappop(self._node_stops)
+            parent = self._jobs.get(parent_id)
+            if parent is None:
+                continue  # gone meanwhile (reset)
+            for node in multinode.other_nodes_running(parent, number, self._jobs.get):
+                attempt_id = _attempt_id(node.job_id, number)
+                if self._withdraw_start(attempt_id):
+                    del self._attempt_jobs[attempt_id]
+                    self._transition(
+                        node,
+                        JobStatus.FAILED,
+                        now,
+                        status_reason=multinode.MAIN_NODE_EXITED,
+                        current_attempt=None,
+                    )
+                    continue
+                self._stop_attempt(node, MAIN_NODE_EXIT_STOP)
 
     # ---- placement ----
     def _apply_decision(self, decision: scheduling.Decision, now: int) -> None:
@@ -1201,6 +1277,8 @@ def _ended_attempt(
         status_reason = stop.status_reason
         if stop.overrides_exit:
             exit_code, reason = stop.exit_code, stop.container_reason
+        elif not is_exit and stop.status_reason_if_never_ran:
+            status_reason, reason = stop.status_reason_if_never_ran, None
         succeeded = succeeded and stop.keeps_exit_verdict
     attempt = replace(
         current,

@@ -9,9 +9,12 @@ address. Applying all that is the engine's business (`engine.py`); this module b
 Choices where the reference is silent (Appendix D.4):
 - Node jobs are created when the parent is first placed, in RUNNABLE, and are never scheduled on
   their own nor listed by queue; each new attempt of the parent moves them back to RUNNABLE.
-- A node stopped because the main node exited ends by its own exit code (0: SUCCEEDED, a stop
-  signal: FAILED) with the status reason "Essential container in task exited"; a node that had
-  not started yet fails with MAIN_NODE_EXITED.
+- The other nodes are started together in the pass that sees the main node RUNNING. When the
+  main node exits they may run on for a grace (AWS takes seconds to notice the exit) and keep
+  their own exit if they end in it; then they are stopped as ECS stops a task. A node stopped so
+  ends by its own exit code (0: SUCCEEDED, a stop signal: FAILED) with the status reason
+  "Essential container in task exited"; a node whose container had not started yet, or that was
+  never started, fails with MAIN_NODE_EXITED and no exit code.
 - Only the main node's end decides the parent's attempt; retries restart every node.
 - A node range with `ecsProperties` or `eksProperties` runs its whole task on each node, judged as
   a single-node task is (`tasks.py`); the MNP variables go to every container of the task. The
@@ -20,6 +23,7 @@ Choices where the reference is silent (Appendix D.4):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.engine.ids import node_job_id
@@ -57,6 +61,20 @@ def node_ids(parent: Job) -> list[str]:
 def main_node_id(parent: Job) -> str:
     assert parent.multinode is not None
     return node_job_id(parent.job_id, parent.multinode.main_node_index)
+
+
+def other_nodes_running(parent: Job, attempt_number: int, job_of: Callable[[str], Job | None]) -> list[Job]:
+    """The parent's nodes, the main node aside, still placed for its attempt `attempt_number`:
+    what is left to stop once the main node has exited."""
+    main_id = main_node_id(parent)
+    found = (job_of(node_id) for node_id in node_ids(parent) if node_id != main_id)
+    return [
+        node
+        for node in found
+        if node is not None
+        and node.current_attempt is not None
+        and node.current_attempt.number == attempt_number
+    ]
 
 
 def main_node_task(parent: Job) -> TaskSpec | None:

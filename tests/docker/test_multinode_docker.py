@@ -1,7 +1,8 @@
 """A two-node multi-node parallel job in real containers (reference §11): both nodes on one private
 Docker network, the worker reaching the main node over TCP at
 AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS, both exiting 0; and no network left behind. The same
-with node ranges that run a two-container ECS task on each node (§18)."""
+with node ranges that run a two-container ECS task on each node (§18); and twenty short jobs at
+once whose nodes all succeed, however soon the main node exits."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ NODE_SCRIPT = (
 @pytest.fixture(scope="module")
 def queue_names() -> tuple[str, str]:
     return QUEUE, CE
+
+
+@pytest.fixture(scope="module")
+def emulator_settings() -> dict:
+    """Room for several two-node jobs at once (each node is one running attempt), and a grace
+    after the main node exits that no daemon on a loaded host can outlast in starting a container
+    (the default 5 s is covered on a ManualClock)."""
+    return {"executor": "docker", "stop_timeout_seconds": 1, "max_running": 10, "mnp_stop_grace_seconds": 60}
 
 
 def log_lines(logs, detail: dict) -> list[str]:
@@ -164,3 +173,57 @@ def test_two_node_job_with_ecs_tasks_talks_over_tcp(batch, emulator, test_image,
     instance = emulator.runtime.executor.inner._instance_id
     leftovers = docker_client.networks.list(filters={"label": f"{INSTANCE_LABEL}={instance}"})
     assert [n.name for n in leftovers] == [], "the job's networks were not removed"
+
+
+def test_short_nodes_that_exit_zero_all_succeed_twenty_times_out_of_twenty(batch, test_image, tmp_path):
+    """The common first MNP job: every node writes a file and exits 0 at once. The main node is
+    often done before the worker's container has started; the worker still runs to its own end
+    (§11)."""
+    batch.register_job_definition(
+        jobDefinitionName="mnp-docker-short",
+        type="multinode",
+        nodeProperties={
+            "numNodes": 2,
+            "mainNode": 0,
+            "nodeRangeProperties": [
+                {
+                    "targetNodes": "0:1",
+                    "container": {
+                        "image": test_image,
+                        "command": ["sh", "-c", 'echo done > "/out/$AWS_BATCH_JOB_ID"'],
+                        "resourceRequirements": [
+                            {"type": "VCPU", "value": "1"},
+                            {"type": "MEMORY", "value": "64"},
+                        ],
+                        "volumes": [{"name": "out", "host": {"sourcePath": str(tmp_path)}}],
+                        "mountPoints": [{"sourceVolume": "out", "containerPath": "/out"}],
+                    },
+                }
+            ],
+        },
+    )
+    started = time.monotonic()
+    job_ids = [
+        batch.submit_job(jobName=f"mnp-short-{n}", jobQueue=QUEUE, jobDefinition="mnp-docker-short")["jobId"]
+        for n in range(20)
+    ]
+    parents = wait_until_ended(batch, job_ids, timeout_seconds=180)
+    node_ids = [f"{job_id}#{n}" for job_id in job_ids for n in (0, 1)]
+    nodes = wait_until_ended(batch, node_ids, timeout_seconds=60)
+    print(f"twenty two-node Docker jobs finished in {time.monotonic() - started:.2f} s")
+
+    assert [job["status"] for job in parents] == ["SUCCEEDED"] * 20
+    outcomes = [(node["jobId"], node["status"], node["container"].get("exitCode")) for node in nodes]
+    assert outcomes == [(node_id, "SUCCEEDED", 0) for node_id in node_ids]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(node_ids)
+
+
+def wait_until_ended(batch, job_ids: list[str], timeout_seconds: float) -> list[dict]:
+    """The jobs' details once every one of them is SUCCEEDED or FAILED."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        jobs = batch.describe_jobs(jobs=job_ids)["jobs"]
+        if all(job["status"] in ("SUCCEEDED", "FAILED") for job in jobs):
+            return jobs
+        assert time.monotonic() < deadline, sorted(job["status"] for job in jobs)
+        time.sleep(0.2)

@@ -1,7 +1,8 @@
 """Multi-node parallel jobs through boto3, with the nodes run as local processes (reference §11):
 node jobs `<id>#<n>`, the main node first and the others once it runs, the MNP variables, the
 worker reaching the main node over TCP at AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS (loopback
-here), the parent following the main node, ListJobs(multiNodeJobId) and node overrides."""
+here), the parent following the main node, short nodes that all succeed however soon the main
+node exits, ListJobs(multiNodeJobId) and node overrides."""
 
 from __future__ import annotations
 
@@ -172,6 +173,41 @@ def test_main_node_exit_ends_the_job_and_stops_the_other_nodes(batch):
         assert time.monotonic() < deadline, [node["status"] for node in nodes]
         time.sleep(0.05)
     assert [node["status"] for node in nodes] == ["FAILED", "FAILED", "FAILED"]
+
+
+def wait_until_ended(batch, job_ids: list[str], timeout_seconds: float) -> list[dict[str, Any]]:
+    """The jobs' details once every one of them is SUCCEEDED or FAILED."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        jobs = batch.describe_jobs(jobs=job_ids)["jobs"]
+        if all(job["status"] in ("SUCCEEDED", "FAILED") for job in jobs):
+            return jobs
+        assert time.monotonic() < deadline, sorted(job["status"] for job in jobs)
+        time.sleep(0.05)
+
+
+def test_short_nodes_that_exit_zero_all_succeed_twenty_times_out_of_twenty(tmp_path):
+    """The common first MNP job: every node writes a file and exits 0 at once. The main node is
+    often done before the worker has started; the worker still runs to its own end (§11). Its own
+    server: room for the twenty jobs at once, and a grace no loaded host can outlast (the default
+    5 s is covered on a ManualClock)."""
+    settings = {"executor": "process", "max_running": 40, "mnp_stop_grace_seconds": 60}
+    with running_emulator(**settings) as emulator:
+        batch = emulator.client("batch")
+        create_queue(batch, QUEUE, CE)
+        register_mnp(batch, "mnp-short", ["sh", "-c", f'echo done > "{tmp_path}/$AWS_BATCH_JOB_ID"'])
+        job_ids = [
+            batch.submit_job(jobName=f"mnp-short-{n}", jobQueue=QUEUE, jobDefinition="mnp-short")["jobId"]
+            for n in range(20)
+        ]
+        parents = wait_until_ended(batch, job_ids, timeout_seconds=60)
+        node_ids = [f"{job_id}#{n}" for job_id in job_ids for n in (0, 1)]
+        nodes = wait_until_ended(batch, node_ids, timeout_seconds=60)
+
+    assert [job["status"] for job in parents] == ["SUCCEEDED"] * 20
+    outcomes = [(node["jobId"], node["status"], node["container"].get("exitCode")) for node in nodes]
+    assert outcomes == [(node_id, "SUCCEEDED", 0) for node_id in node_ids]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(node_ids)
 
 
 def test_node_override_targets_must_match_the_definition(batch):

@@ -96,10 +96,16 @@ class World:
         self.engine.run_pass()
 
 
-def make_world(max_running: int = 100, *, topology: bool = True) -> World:
+def make_world(
+    max_running: int = 100,
+    *,
+    topology: bool = True,
+    executor_class: type[SimulatedExecutor] = SimulatedExecutor,
+    **engine_options,
+) -> World:
     clock = ManualClock(1_000_000)
     logs = RecordingLogStore()
-    executor = SimulatedExecutor(clock, log_store=logs)
+    executor = executor_class(clock, log_store=logs)
     engine = Engine(
         clock=clock,
         executor=executor,
@@ -107,6 +113,7 @@ def make_world(max_running: int = 100, *, topology: bool = True) -> World:
         endpoint_url="http://127.0.0.1:8734",
         new_job_id=SequentialIds("job-"),
         new_task_id=SequentialIds("", width=32, hex=True),
+        **engine_options,
     )
     if topology:
         engine.put_compute_environment(compute_environment())

@@ -19,10 +19,12 @@ from emulator.engine.records import (
     JobQueue,
     JobStatus,
     JobSubmission,
+    MultiNode,
+    NodeSpec,
     RetryPolicy,
 )
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
-from emulator.executors.simulated import SimulatedExecutor
+from emulator.executors.simulated import Outcome, SimulatedExecutor
 from emulator.stores.jobs import MemoryJobStore
 from emulator.stores.sqlite import SqliteJobStore, StateDatabase
 
@@ -228,6 +230,32 @@ def test_an_adopted_attempt_is_followed_to_its_end_and_never_started_again(store
     assert job.status is JobStatus.SUCCEEDED
     assert len(job.attempts) == 1
     assert executor.started == []
+
+
+def test_a_node_still_running_when_its_main_node_exited_is_stopped_a_grace_after_that_exit(store) -> None:
+    server = boot(store)
+    node = ContainerSpec(image="busybox", command=("true",), vcpus=1.0)
+    multinode = MultiNode(2, 0, (NodeSpec(node, {"container": {}}),) * 2)
+    server.executor.script("job-1#0", Outcome(duration_ms=100))
+    server.executor.script("job-1#1", Outcome(duration_ms=60_000))
+    job_id = server.submit(multinode=multinode)
+    server.passes(3)
+    server.clock.advance(100)
+    server.passes()  # the main node exits; the worker has 5 s (the default grace) to end
+    exited_at = server.job(f"{job_id}#0").stopped_at_ms
+    clock = ManualClock(exited_at + 1000)
+    executor = AdoptingExecutor(clock, alive={f"{job_id}#1/1"})
+    restarted = boot(store, executor=executor, clock=clock, restore=True)
+    assert executor.adopted == [f"{job_id}#1/1"]
+    restarted.passes()
+    assert executor.stopped == []
+    assert restarted.engine.next_wakeup_ms() == exited_at + 5000
+    clock.advance(4000)
+    restarted.passes(2)
+    assert executor.stopped == [f"{job_id}#1/1"]
+    worker = restarted.job(f"{job_id}#1")
+    assert (worker.status, worker.attempts[-1].exit_code) == (JobStatus.FAILED, 143)
+    assert restarted.job(job_id).status is JobStatus.SUCCEEDED
 
 
 def test_starts_wait_for_the_commit_so_a_crash_in_between_loses_the_attempt_not_duplicates_it(
