@@ -62,6 +62,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from emulator.engine import numeric_text
 from emulator.engine import service_scheduling as scheduling
 from emulator.engine import training_containers as training
 from emulator.engine.clock import Clock
@@ -129,20 +130,36 @@ class ServiceOutcome:
 
 def outcome_from_hyper_parameters(parameters: Mapping[str, str]) -> ServiceOutcome:
     """The outcome the payload's HyperParameters ask for (EXIT_PARAMETER and friends above).
-    A value that cannot be read fails the attempt, saying why."""
-    exit_value = parameters.get(EXIT_PARAMETER, "succeeded").strip().lower()
+    SubmitServiceJob refuses a value `read_hyper_parameter_outcome` cannot read; one that reaches
+    a pass all the same fails the attempt, saying why, and never the pass."""
     try:
-        if exit_value not in ("succeeded", "failed"):
-            raise ValueError(f'{EXIT_PARAMETER} must be "succeeded" or "failed"')
-        duration_ms = int(float(parameters.get(DURATION_PARAMETER, "0")) * 1000)
-        capacity_failures = int(parameters.get(CAPACITY_PARAMETER, "0"))
+        return read_hyper_parameter_outcome(parameters)
     except ValueError as error:
         return ServiceOutcome(succeeded=False, failure_reason=f"ClientError: {error}")
+
+
+def read_hyper_parameter_outcome(parameters: Mapping[str, str]) -> ServiceOutcome:
+    """As above; ValueError naming the hyperparameter when a value cannot be read. A duration is
+    seconds (a fraction allowed) from 0 to ten years; a count of capacity failures a whole number
+    within the model's Integer."""
+    exit_value = parameters.get(EXIT_PARAMETER, "succeeded").strip().lower()
+    if exit_value not in ("succeeded", "failed"):
+        raise ValueError(f'HyperParameters {EXIT_PARAMETER} must be "succeeded" or "failed"')
+    try:
+        duration_ms = numeric_text.duration_ms(parameters.get(DURATION_PARAMETER, "0"), ms_per_unit=1000)
+    except numeric_text.NumericTextError as error:
+        raise ValueError(f"HyperParameters {DURATION_PARAMETER} {error}") from None
+    try:
+        capacity_failures = numeric_text.read_integer(
+            parameters.get(CAPACITY_PARAMETER, "0"), 0, numeric_text.INT32_MAX
+        )
+    except numeric_text.NumericTextError as error:
+        raise ValueError(f"HyperParameters {CAPACITY_PARAMETER} {error}") from None
     return ServiceOutcome(
         succeeded=exit_value == "succeeded",
         failure_reason=parameters.get(FAILURE_REASON_PARAMETER) or DEFAULT_FAILURE_REASON,
-        duration_ms=max(0, duration_ms),
-        insufficient_capacity=max(0, capacity_failures),
+        duration_ms=duration_ms,
+        insufficient_capacity=capacity_failures,
     )
 
 
