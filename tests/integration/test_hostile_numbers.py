@@ -39,6 +39,11 @@ def container(*requirements: tuple[str, str], **extra: Any) -> dict[str, Any]:
     }
 
 
+def multinode(num_nodes: int, target: str = "0:") -> dict[str, Any]:
+    node_range = {"targetNodes": target, "container": container(("VCPU", "1"), ("MEMORY", "512"))}
+    return {"numNodes": num_nodes, "mainNode": 0, "nodeRangeProperties": [node_range]}
+
+
 def eks_properties(**limits: str) -> dict[str, Any]:
     return {"podProperties": {"containers": [{"image": "busybox", "resources": {"limits": limits}}]}}
 
@@ -282,6 +287,31 @@ def test_target_nodes_of_thousands_of_digits_are_refused(batch_client):
 
     assert error["Code"] == "ClientException"
     assert f"Invalid targetNodes: {target}" in error["Message"]
+
+
+def test_more_nodes_than_a_multi_node_job_may_have_are_refused(batch_client, queue):
+    # Any Integer was taken, and the emulator laid out that many nodes (2**31 - 1: gigabytes).
+    error = refused(
+        batch_client.register_job_definition,
+        jobDefinitionName="mnp",
+        type="multinode",
+        nodeProperties=multinode(1001),
+    )
+    assert error["Code"] == "ClientException"
+    assert "numNodes must be between 1 and 1000" in error["Message"]
+
+    batch_client.register_job_definition(
+        jobDefinitionName="mnp", type="multinode", nodeProperties=multinode(2)
+    )
+    error = refused(
+        batch_client.submit_job,
+        jobName="big",
+        jobQueue=queue,
+        jobDefinition="mnp",
+        nodeOverrides={"numNodes": 1001},
+    )
+    assert error["Code"] == "ClientException"
+    assert "numNodes must be between 1 and 1000" in error["Message"]
 
 
 @pytest.mark.parametrize("filter_name", ["BEFORE_CREATED_AT", "AFTER_CREATED_AT"])

@@ -278,8 +278,7 @@ def _check_multinode_definition(request: dict[str, Any], is_fargate: bool) -> No
     if properties is None:
         raise errors.invalid("nodeProperties must be specified for multinode job definitions")
     num_nodes, main_node = properties["numNodes"], properties["mainNode"]
-    if num_nodes < 1:
-        raise errors.invalid("numNodes must be at least 1")
+    rules.check_range("numNodes", num_nodes, 1, rules.MAX_NODES)
     if not 0 <= main_node < num_nodes:
         raise errors.invalid("mainNode must be less than numNodes")
     covered = [0] * num_nodes

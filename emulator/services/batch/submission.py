@@ -404,6 +404,7 @@ def multinode_spec(
     ranges = list(properties["nodeRangeProperties"])
     overrides = node_overrides or {}
     num_nodes = int(overrides.get("numNodes") or properties["numNodes"])
+    rules.check_range("numNodes", num_nodes, 1, rules.MAX_NODES)
     main_node = int(properties["mainNode"])
     if num_nodes != properties["numNodes"]:
         is_open = any(r["targetNodes"].endswith(":") for r in ranges)
