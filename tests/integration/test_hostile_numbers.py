@@ -227,6 +227,32 @@ def test_submit_refuses_an_override_that_is_not_a_finite_number(
     assert message in error["Message"]
 
 
+def test_legacy_figures_below_one_vcpu_or_four_mib_are_refused(batch_client, queue):
+    error = refused(
+        batch_client.register_job_definition,
+        jobDefinitionName="legacy",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": -4, "memory": 512},
+    )
+    assert error["Code"] == "ClientException"
+    assert "vcpus must be at least 1" in error["Message"]
+
+    batch_client.register_job_definition(
+        jobDefinitionName="legacy",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 512},
+    )
+    error = refused(
+        batch_client.submit_job,
+        jobName="j",
+        jobQueue=queue,
+        jobDefinition="legacy",
+        containerOverrides={"memory": -512},
+    )
+    assert error["Code"] == "ClientException"
+    assert "memory must be at least 4" in error["Message"]
+
+
 def test_submit_refuses_an_eks_override_that_is_not_a_quantity(batch_client, queue):
     batch_client.register_job_definition(
         jobDefinitionName="pod", type="container", eksProperties=eks_properties(memory="512Mi")

@@ -333,6 +333,7 @@ def check_container(container: dict[str, Any], is_fargate: bool) -> None:
         for member in _FARGATE_ONLY:
             if member in container:
                 raise errors.not_applicable_for_ec2(member)
+        rules.check_legacy_figures(container)
         _check_ec2_requirements(requirements)
 
 

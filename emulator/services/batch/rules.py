@@ -157,6 +157,14 @@ def check_share_identifier(identifier: str) -> None:
         raise errors.invalid("shareIdentifier should match valid pattern")
 
 
+def check_legacy_figures(container: Mapping[str, Any]) -> None:
+    """The deprecated `vcpus` and `memory` members, where given: at least 1 vCPU and 4 MiB, as
+    for resourceRequirements on EC2 (reference §17.2). A negative figure would otherwise give
+    capacity back every time a job is placed."""
+    check_range("vcpus", container.get("vcpus"), 1)
+    check_range("memory", container.get("memory"), 4)
+
+
 def read_requirement(kind: str, value: str) -> float:
     """A `resourceRequirements` value, read strictly (numeric_text.resource_requirement) by
     RegisterJobDefinition and for SubmitJob's overrides: a value no container could have is

@@ -111,6 +111,9 @@ def effective_container(
             if uses_requirements:
                 raise client_error(DEPRECATED_KEY)
             container[legacy] = overrides[legacy]
+    rules.check_legacy_figures(
+        container
+    )  # also a definition stored before RegisterJobDefinition checked them
     container["resourceRequirements"] = merge_requirements(
         properties.get("resourceRequirements") or [], overrides.get("resourceRequirements")
     )
