@@ -12,9 +12,9 @@ Each attempt's outcome comes from, in this order:
    - `BATCH_EMULATOR_OUTPUT`        log lines, separated by `\\n`, written to the log stream
    - `BATCH_EMULATOR_FAIL_TO_START` a container reason: the attempt fails to start with it
    - `BATCH_EMULATOR_REASON`        a container reason reported with the exit (e.g. an OOM kill)
-   SubmitJob refuses a job whose environment sets one of the numbers to anything else
-   (`read_outcome_environment`), so DescribeJobs never shows an exit code no SDK can read; one
-   that arrives all the same makes the attempt fail to start, saying why;
+   RegisterJobDefinition and SubmitJob refuse an environment that sets one of the numbers to
+   anything else (`read_outcome_environment`), so DescribeJobs never shows an exit code no SDK
+   can read; one that arrives all the same makes the attempt fail to start, saying why;
 3. success at once.
 
 Timing: RUNNING (or FAILED_TO_START) is reported by the first `poll()` after `start()`, and the
