@@ -31,6 +31,9 @@ Choices where AWS is unclear or an emulator has to differ:
   `ecsProperties`/`eksProperties`.
 - GPUs (§17.1): the host's GPU indexes (`gpus`) are a pool; each attempt is given specific indexes
   while placed, so two running attempts never share a GPU.
+- A step of a pass that raises on one job (never expected: the service refuses what it can foresee)
+  fails that job with `Internal emulator error: <error>`, giving up what it holds, and the pass
+  goes on with the others (`_guarded`).
 
 THIS MODULE'S PUBLIC API IS THE CONTRACT WITH THE BATCH SERVICE. Keep the signatures.
 """
@@ -41,6 +44,7 @@ import bisect
 import heapq
 import itertools
 import logging
+import math
 import sys
 import threading
 import uuid
@@ -53,7 +57,7 @@ from emulator.engine.dependencies import DependencyState
 from emulator.engine.ids import child_job_id, instance_id_for, job_arn, new_job_id, new_task_id
 from emulator.engine.listing import JobListing, ListingKey
 from emulator.engine.notifier import Notifier
-from emulator.engine.pass_loop import PassLoop
+from emulator.engine.pass_loop import PassLoop, broken_job_reason
 from emulator.engine.records import (
     EMPTY_MAPPING,
     Attempt,
@@ -259,7 +263,12 @@ class Engine:
 
     # ---- commands ----
     def submit(self, submission: JobSubmission) -> Job:
-        """Record a new job in SUBMITTED (array parents spawn children on the next pass)."""
+        """Record a new job in SUBMITTED (array parents spawn children on the next pass). Figures
+        scheduling adds up must be finite and not negative (ValueError): one NaN would make every
+        later capacity comparison false."""
+        figures = submission.container
+        if not math.isfinite(figures.vcpus) or min(figures.vcpus, figures.memory_mib, figures.gpus) < 0:
+            raise ValueError(f"job {submission.name}: vCPUs, memory and GPUs must be finite and not negative")
         with self._lock:
             now = self.clock.now_ms()
             job_id = self._new_job_id()
@@ -590,17 +599,18 @@ class Engine:
         with self._lock:
             now = self.clock.now_ms()
             for update in self.executor.poll():
-                self._record_update(update, now)
+                job_id = self._attempt_jobs.get(update.attempt_id)
+                self._guarded(job_id, now, self._record_update, update, now)
             intents, self._intents = self._intents, []
             for key in self._intent_keys:  # applied below, settled in this pass's commit
                 self._note(key, None)
             self._intent_keys = []
             for intent in intents:
-                self._apply_intent(intent, now)
+                self._guarded(intent.job_id, now, self._apply_intent, intent, now)
             self._stop_timed_out(now)
             self._stop_nodes_due(now)
             for job_id in list(self._submitted):
-                self._advance_submitted(self._jobs[job_id], now)
+                self._guarded(job_id, now, self._advance_submitted, self._jobs[job_id], now)
             self._settle(now)
             plan = scheduling.plan_placements(
                 list(self._queues.values()),
@@ -616,7 +626,7 @@ class Engine:
             )
             self._time_limit_wake_ms = plan.wake_at_ms
             for decision in plan.decisions:
-                self._apply_decision(decision, now)
+                self._guarded(decision.job_id, now, self._apply_decision, decision, now)
             self._settle(now)
             self._publish_summaries(now)
             self._commit()
@@ -655,6 +665,79 @@ class Engine:
             return ceiling
         return max(0.0, min(ceiling, (wakeup_ms - self.clock.now_ms()) / 1000))
 
+    # ---- a job a pass cannot handle ----
+    def _guarded(self, job_id: str | None, now: int, step: Callable[..., object], *args) -> None:
+        """One job's step of a pass. If it raises, the job is failed instead (`_fail_broken`) and
+        the pass goes on: nothing one job carries may stop every job."""
+        try:
+            step(*args)
+        except Exception as error:
+            self._fail_broken(job_id, error, now)
+
+    def _fail_broken(self, job_id: str | None, error: Exception, now: int) -> None:
+        """FAILED with `broken_job_reason` (a node's failure is its multi-node job's), after giving
+        up what it holds. Should even that raise, the job leaves the indexes a pass works from,
+        so that no pass meets it again."""
+        log.error("job %s: a pass failed on it; failing the job", job_id, exc_info=error)
+        job = self._jobs.get(job_id) if job_id is not None else None
+        if job is not None and job.is_node:
+            job = self._jobs.get(job.job_id.rpartition("#")[0])
+        if job is None or job.status.is_terminal:
+            return
+        reason = broken_job_reason(error)
+        try:
+            self._let_go(job, reason, now)
+            job = self._jobs[job.job_id]
+            attempts = job.attempts
+            if job.current_attempt is not None:
+                attempts = (*attempts, replace(job.current_attempt, stopped_at_ms=now, status_reason=reason))
+            self._transition(
+                job, JobStatus.FAILED, now, status_reason=reason, attempts=attempts, current_attempt=None
+            )
+        except Exception:
+            log.exception("job %s: could not be failed; no pass will look at it again", job.job_id)
+            self._forget_work(job)
+
+    def _let_go(self, job: Job, reason: str, now: int) -> None:
+        """What a job being failed holds: an array's children are terminated, a multi-node job's
+        nodes stopped (or failed, not yet started), a placed attempt stopped and its capacity,
+        GPUs and consumables given back."""
+        if job.is_array_parent:
+            for child_id in list(self._children_of(job)):
+                self._apply_intent(_Intent("terminate", child_id, reason), now)
+            return
+        attempt = job.current_attempt
+        if attempt is None:
+            return
+        if job.is_multinode_parent:
+            for node in [self._jobs.get(node_id) for node_id in multinode.node_ids(job)]:
+                if node is not None and node.status is JobStatus.RUNNABLE:
+                    self._transition(node, JobStatus.FAILED, now, status_reason=reason)
+                elif node is not None and node.current_attempt is not None:
+                    self._stop_attempt(node, _Stop(reason, is_retryable=False))
+        else:
+            attempt_id = _attempt_id(job.job_id, attempt.number)
+            if self._attempt_jobs.pop(attempt_id, None) is None:
+                return  # placement failed before the attempt held anything (see `_place`)
+            self._stops.pop(attempt_id, None)
+            self._note(f"stop:{attempt_id}", None)
+            try:
+                self.executor.stop(attempt_id, reason)
+            except Exception:
+                log.exception("job %s: stopping attempt %s failed", job.job_id, attempt_id)
+        self._release(job)
+        self._consumables.give_back(job, is_final=True)
+
+    def _forget_work(self, job: Job) -> None:
+        self._submitted.pop(job.job_id, None)
+        self._to_check.pop(job.job_id, None)
+        self._parents_changed.pop(job.job_id, None)
+        key = self._runnable_key.pop(job.job_id, None)
+        keys = self._runnable.get(job.queue_arn, [])
+        if key in keys:
+            keys.remove(key)
+        self._shares.remove_runnable(job.job_id)
+
     # ---- write-through to the job store (--state-dir) ----
     def _queue_intent(self, intent: _Intent) -> None:
         self._intents.append(intent)
@@ -688,16 +771,22 @@ class Engine:
         if self._job_store is None:
             self._start_pending()
             return
+        self._write_changes()
+        self._start_pending()
+        self._write_changes()  # the jobs failed by a start that raised
+
+    def _write_changes(self) -> None:
         if self._dirty or self._dirty_notes:
             jobs = [self._jobs[job_id] for job_id in self._dirty if job_id in self._jobs]
             self._job_store.put_many(jobs, self._dirty_notes)
             self._dirty, self._dirty_notes = {}, {}
-        self._start_pending()
 
     def _start_pending(self) -> None:
+        """Hand the pass's starts to the executor; a start that raises fails only its own job."""
         starts, self._pending_starts = self._pending_starts, []
         for request in starts:
-            self.executor.start(request)
+            job_id = self._attempt_jobs.get(request.attempt_id)
+            self._guarded(job_id, self.clock.now_ms(), self.executor.start, request)
 
     # ---- indexes ----
     def _add(self, job: Job) -> None:
@@ -863,9 +952,9 @@ class Engine:
                 del self._to_check[job_id]
                 job = self._jobs.get(job_id)
                 if job is not None and job.status is JobStatus.PENDING and not job.is_array_parent:
-                    self._check_dependencies(job, now)
+                    self._guarded(job_id, now, self._check_dependencies, job, now)
             for parent_id in list(self._parents_changed):
-                self._finish_parent_if_done(parent_id, now)
+                self._guarded(parent_id, now, self._finish_parent_if_done, parent_id, now)
             if not self._to_check:
                 break
 
@@ -985,7 +1074,8 @@ class Engine:
             _, attempt_id = heapq.heappop(self._deadlines)
             job_id = self._attempt_jobs.get(attempt_id)
             if job_id is not None:
-                self._stop_attempt(self._jobs[job_id], _Stop(ATTEMPT_TIMED_OUT, is_retryable=False))
+                stop = _Stop(ATTEMPT_TIMED_OUT, is_retryable=False)
+                self._guarded(job_id, now, self._stop_attempt, self._jobs[job_id], stop)
 
     # ---- executor updates ----
     def _record_update(self, update: ExecutionUpdate, now: int) -> None:
@@ -1234,9 +1324,9 @@ class Engine:
             gpu_ids=self._take_gpus(job.container.gpus),
         )
         job = self._transition(job, JobStatus.STARTING, now, status_reason=None, current_attempt=attempt)
-        attempt_id = _attempt_id(job.job_id, number)
-        self._attempt_jobs[attempt_id] = job.job_id
         self._hold(job)
+        attempt_id = _attempt_id(job.job_id, number)
+        self._attempt_jobs[attempt_id] = job.job_id  # from here on `_let_go` releases what it holds
         environment = self._environments[compute_environment_arn]
         request = build_execution_request(job, attempt, environment.name, self.endpoint_url)
         log.debug("job %s: starting attempt %d on %s", job.job_id, number, environment.name)

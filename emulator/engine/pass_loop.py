@@ -4,7 +4,8 @@ Both engines (`engine.Engine`, `service_jobs.ServiceJobEngine`) run their passes
 daemon thread, a pass right after every `wake()` (commands, clock jumps, executor updates), and
 otherwise whenever the engine's own `wait_seconds()` says the next one is due. What a pass does and
 when one is next due is left to the engine; this module only keeps the thread, the wake-ups and the
-shutdown. Tests do not start it: they call `run_pass()` themselves.
+shutdown, and words the reason both engines give a job a pass raised on (`broken_job_reason`).
+Tests do not start it: they call `run_pass()` themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ log = logging.getLogger(__name__)
 
 # How long the loop waits when the engine could not say how long to wait.
 FALLBACK_WAIT_SECONDS = 1.0
+# The statusReason of a job a pass could not handle (the engines' `_fail_broken`); AWS has no such
+# case, so the wording is the emulator's own. The error is cut short: the traceback is in the log.
+BROKEN_JOB_REASON = "Internal emulator error: {error}"
+MAX_ERROR_CHARACTERS = 200
+
+
+def broken_job_reason(error: BaseException) -> str:
+    """Why a job failed when a step of a pass raised on it: both engines fail that job and go on
+    with the others, so one job nothing else can handle never stops a whole engine."""
+    text = f"{type(error).__name__}: {error}"
+    if len(text) > MAX_ERROR_CHARACTERS:
+        text = text[:MAX_ERROR_CHARACTERS] + "..."
+    return BROKEN_JOB_REASON.format(error=text)
 
 
 class PassLoop:

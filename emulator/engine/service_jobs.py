@@ -19,6 +19,9 @@ calls a command can never deadlock with a pass), applies the runner's updates, t
    (measured from RUNNING) fails, never retried;
 3. `service_scheduling.plan_scheduling()` decides what is SCHEDULED, blocked or terminated by a
    `jobStateTimeLimitActions` rule.
+A step that raises on one job (it should never happen; SubmitServiceJob refuses what it can
+foresee) fails that job with `Internal emulator error: <error>` and the pass goes on with the
+others.
 
 Each attempt either runs the training image or goes through a simulated SageMaker, in order:
 1. `script(key, *outcomes)` with the job id or job name as key (outcome n for attempt n, the last
@@ -62,11 +65,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from emulator.engine import numeric_text
 from emulator.engine import service_scheduling as scheduling
 from emulator.engine import training_containers as training
 from emulator.engine.clock import Clock
 from emulator.engine.notifier import Notifier
-from emulator.engine.pass_loop import PassLoop
+from emulator.engine.pass_loop import PassLoop, broken_job_reason
 from emulator.engine.service_records import (
     ServiceAttempt,
     ServiceJob,
@@ -129,20 +133,36 @@ class ServiceOutcome:
 
 def outcome_from_hyper_parameters(parameters: Mapping[str, str]) -> ServiceOutcome:
     """The outcome the payload's HyperParameters ask for (EXIT_PARAMETER and friends above).
-    A value that cannot be read fails the attempt, saying why."""
-    exit_value = parameters.get(EXIT_PARAMETER, "succeeded").strip().lower()
+    SubmitServiceJob refuses a value `read_hyper_parameter_outcome` cannot read; one that reaches
+    a pass all the same fails the attempt, saying why, and never the pass."""
     try:
-        if exit_value not in ("succeeded", "failed"):
-            raise ValueError(f'{EXIT_PARAMETER} must be "succeeded" or "failed"')
-        duration_ms = int(float(parameters.get(DURATION_PARAMETER, "0")) * 1000)
-        capacity_failures = int(parameters.get(CAPACITY_PARAMETER, "0"))
+        return read_hyper_parameter_outcome(parameters)
     except ValueError as error:
         return ServiceOutcome(succeeded=False, failure_reason=f"ClientError: {error}")
+
+
+def read_hyper_parameter_outcome(parameters: Mapping[str, str]) -> ServiceOutcome:
+    """As above; ValueError naming the hyperparameter when a value cannot be read. A duration is
+    seconds (a fraction allowed) from 0 to ten years; a count of capacity failures a whole number
+    within the model's Integer."""
+    exit_value = parameters.get(EXIT_PARAMETER, "succeeded").strip().lower()
+    if exit_value not in ("succeeded", "failed"):
+        raise ValueError(f'HyperParameters {EXIT_PARAMETER} must be "succeeded" or "failed"')
+    try:
+        duration_ms = numeric_text.duration_ms(parameters.get(DURATION_PARAMETER, "0"), ms_per_unit=1000)
+    except numeric_text.NumericTextError as error:
+        raise ValueError(f"HyperParameters {DURATION_PARAMETER} {error}") from None
+    try:
+        capacity_failures = numeric_text.read_integer(
+            parameters.get(CAPACITY_PARAMETER, "0"), 0, numeric_text.INT32_MAX
+        )
+    except numeric_text.NumericTextError as error:
+        raise ValueError(f"HyperParameters {CAPACITY_PARAMETER} {error}") from None
     return ServiceOutcome(
         succeeded=exit_value == "succeeded",
         failure_reason=parameters.get(FAILURE_REASON_PARAMETER) or DEFAULT_FAILURE_REASON,
-        duration_ms=max(0, duration_ms),
-        insufficient_capacity=max(0, capacity_failures),
+        duration_ms=duration_ms,
+        insufficient_capacity=capacity_failures,
     )
 
 
@@ -332,16 +352,19 @@ class ServiceJobEngine:
             now = self.clock.now_ms()
             moved: set[str] = set()
             for update in self.runner.poll() if self.runner is not None else ():
-                job_id = self._record_update(update, now)
-                if job_id is not None:
+                job_id = self._containers.get(update.attempt_id)
+                if job_id is not None and self._guarded(job_id, now, self._record_update, update, now):
                     moved.add(job_id)
             for job_id in list(self._by_status[S.SUBMITTED]):
-                self._move(self._jobs[job_id], S.RUNNABLE, now, runnable_at_ms=now)
+                job = self._jobs[job_id]
+                self._guarded(job_id, now, self._move, job, S.RUNNABLE, now, runnable_at_ms=now)
                 moved.add(job_id)
             self._terminate_deleted_queues(now, moved)
             for status in (S.RUNNING, S.STARTING, S.SCHEDULED):
                 for job_id in list(self._by_status[status]):
-                    if job_id not in moved and self._step(self._jobs[job_id], now):
+                    if job_id in moved:
+                        continue
+                    if self._guarded(job_id, now, self._step, self._jobs[job_id], now):
                         moved.add(job_id)
             runnable = [self._jobs[job_id] for job_id in self._by_status[S.RUNNABLE] if job_id not in moved]
             in_flight = [
@@ -352,10 +375,33 @@ class ServiceJobEngine:
             plan = scheduling.plan_scheduling(self._topology, runnable, in_flight, now)
             self._time_limit_wake_ms = plan.wake_at_ms
             for decision in plan.decisions:
-                if self._apply(decision, now):
+                if self._guarded(decision.job_id, now, self._apply, decision, now):
                     moved.add(decision.job_id)
             self._again = bool(moved)
         self._notify()
+
+    def _guarded(self, job_id: str | None, now: int, step: Callable[..., object], *args, **kwargs) -> object:
+        """One job's step of a pass: its result, or True when it raised and the job was failed
+        instead (`_fail_broken`), so that the pass goes on with the other jobs."""
+        try:
+            return step(*args, **kwargs)
+        except Exception as error:
+            self._fail_broken(job_id, error, now)
+            return True
+
+    def _fail_broken(self, job_id: str | None, error: Exception, now: int) -> None:
+        """FAILED with `broken_job_reason`, its attempt ended and its container stopped; if even
+        that fails, the job leaves the status indexes a pass walks, so no pass meets it again."""
+        log.error("service job %s: a pass failed on it; failing the job", job_id, exc_info=error)
+        job = self._jobs.get(job_id) if job_id is not None else None
+        if job is None or job.status.is_terminal:
+            return
+        try:
+            self._fail_now(job, broken_job_reason(error), now, is_terminated=False)
+        except Exception:
+            log.exception("service job %s: could not be failed; no pass will look at it again", job_id)
+            for ids in self._by_status.values():
+                ids.pop(job_id, None)
 
     def _terminate_deleted_queues(self, now: int, moved: set[str]) -> None:
         for queue in self._topology.queues.values():
@@ -364,7 +410,7 @@ class ServiceJobEngine:
             for job_id in list(self._by_queue.get(queue.arn, {})):
                 job = self._jobs[job_id]
                 if not job.status.is_terminal:
-                    self._terminate(job, QUEUE_DELETED, now)
+                    self._guarded(job_id, now, self._terminate, job, QUEUE_DELETED, now)
                     moved.add(job_id)
 
     def _step(self, job: ServiceJob, now: int) -> bool:
@@ -517,6 +563,10 @@ class ServiceJobEngine:
             self._move(job, S.FAILED, now, status_reason=reason, stopped_at_ms=now, **ended)
 
     def _terminate(self, job: ServiceJob, reason: str, now: int) -> None:
+        self._fail_now(job, reason, now, is_terminated=True)
+
+    def _fail_now(self, job: ServiceJob, reason: str, now: int, *, is_terminated: bool) -> None:
+        """FAILED at once from any status, ending a current attempt with the same reason."""
         attempts = job.attempts
         if job.current_attempt is not None:
             attempts = (*attempts, replace(job.current_attempt, stopped_at_ms=now, status_reason=reason))
@@ -526,7 +576,7 @@ class ServiceJobEngine:
             S.FAILED,
             now,
             status_reason=reason,
-            is_terminated=True,
+            is_terminated=is_terminated,
             stopped_at_ms=now,
             attempts=attempts,
             current_attempt=None,

@@ -6,12 +6,15 @@ Each attempt's outcome comes from, in this order:
    attempt n and the last one repeats, so `script("job", Outcome(exit_code=1), Outcome())` fails the
    first attempt and lets the retry succeed;
 2. the request's environment variables:
-   - `BATCH_EMULATOR_EXIT_CODE`     exit code (default 0)
-   - `BATCH_EMULATOR_DURATION_MS`   time between RUNNING and EXITED on the clock (default 0)
+   - `BATCH_EMULATOR_EXIT_CODE`     exit code, 0 to 255 (default 0)
+   - `BATCH_EMULATOR_DURATION_MS`   time between RUNNING and EXITED on the clock, 0 to ten years
+                                    (default 0)
    - `BATCH_EMULATOR_OUTPUT`        log lines, separated by `\\n`, written to the log stream
    - `BATCH_EMULATOR_FAIL_TO_START` a container reason: the attempt fails to start with it
    - `BATCH_EMULATOR_REASON`        a container reason reported with the exit (e.g. an OOM kill)
-   A value that is not an integer where one is needed makes the attempt fail to start, saying why;
+   RegisterJobDefinition and SubmitJob refuse an environment that sets one of the numbers to
+   anything else (`read_outcome_environment`), so DescribeJobs never shows an exit code no SDK
+   can read; one that arrives all the same makes the attempt fail to start, saying why;
 3. success at once.
 
 Timing: RUNNING (or FAILED_TO_START) is reported by the first `poll()` after `start()`, and the
@@ -34,9 +37,10 @@ import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from emulator.engine import numeric_text
 from emulator.engine.clock import Clock
 from emulator.engine.records import ContainerResult
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
@@ -48,6 +52,8 @@ STOPPED_EXIT_CODE = 143
 JOB_NAME_LABEL = "batch-emulator.job-name"
 DEFINITION_LABEL = "batch-emulator.job-definition"
 ATTEMPT_LABEL = "batch-emulator.attempt"
+EXIT_CODE_VARIABLE = "BATCH_EMULATOR_EXIT_CODE"
+DURATION_VARIABLE = "BATCH_EMULATOR_DURATION_MS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +67,34 @@ class Outcome:
 
 def outcome_from_environment(environment: Mapping[str, str]) -> Outcome:
     try:
-        exit_code = int(environment.get("BATCH_EMULATOR_EXIT_CODE", "0"))
-        duration_ms = int(environment.get("BATCH_EMULATOR_DURATION_MS", "0"))
+        return read_outcome_environment(environment)
     except ValueError as error:
         return Outcome(fail_to_start_reason=f"CannotStartContainerError: {error}")
+
+
+def read_outcome_environment(environment: Mapping[str, str]) -> Outcome:
+    """The outcome a container's environment asks for; ValueError naming the variable whose
+    value is not a number in its range (numeric_text.exit_code, numeric_text.duration_ms)."""
+    exit_code = _read(environment, EXIT_CODE_VARIABLE, numeric_text.exit_code)
+    duration_ms = _read(environment, DURATION_VARIABLE, numeric_text.duration_ms)
     output = environment.get("BATCH_EMULATOR_OUTPUT")
     return Outcome(
         exit_code=exit_code,
-        duration_ms=max(0, duration_ms),
+        duration_ms=duration_ms,
         output=tuple(output.split("\n")) if output else (),
         fail_to_start_reason=environment.get("BATCH_EMULATOR_FAIL_TO_START") or None,
         reason=environment.get("BATCH_EMULATOR_REASON") or None,
     )
+
+
+def _read(environment: Mapping[str, str], name: str, reader: Callable[[str], int]) -> int:
+    text = environment.get(name)
+    if text is None:
+        return 0
+    try:
+        return reader(text)
+    except numeric_text.NumericTextError as error:
+        raise ValueError(f"{name} {error}") from None
 
 
 @dataclass(slots=True)

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from emulator.engine import numeric_text
+
 if TYPE_CHECKING:
     from emulator.app import Runtime
 
@@ -56,6 +58,33 @@ def _bad_request(message: str, status: int = 400):
 def body() -> dict[str, Any]:
     document = request.get_json(silent=True)
     return document if isinstance(document, dict) else {}
+
+
+def _as_text(value: Any) -> str:
+    """A JSON number (or a numeric string) as text for the strict readers of numeric_text, which
+    refuse what a client must not script: NaN, infinities, exit codes outside 0-255, durations
+    past ten years. A boolean is not a number."""
+    return repr(value) if isinstance(value, bool) else str(value)
+
+
+def _read(item: dict[str, Any], key: str, reader: Callable[[str], int]) -> int:
+    """The member `key` of a scripted outcome (0 when absent); ValueError naming it."""
+    try:
+        return reader(_as_text(item.get(key, 0)))
+    except ValueError as error:
+        raise ValueError(f"{key} {error}") from None
+
+
+def _seconds_ms(item: dict[str, Any], key: str) -> int:
+    return _read(item, key, _milliseconds)
+
+
+def _milliseconds(seconds: str) -> int:
+    return numeric_text.duration_ms(seconds, ms_per_unit=1000)
+
+
+def _capacity_failures(count: str) -> int:
+    return numeric_text.read_integer(count, 0, numeric_text.INT32_MAX)
 
 
 def create_controls_blueprint(
@@ -132,9 +161,12 @@ def _add_clock_controls(controls: Blueprint, runtime: Runtime) -> None:
     @controls.post("/clock/advance")
     def advance():
         seconds = body().get("seconds")
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            return _bad_request("advance needs a non-negative number of seconds")
-        now = runtime.clock.advance(int(seconds * 1000))
+        try:
+            milliseconds = _milliseconds(_as_text(seconds))
+        except ValueError:
+            limit = numeric_text.MAX_SIMULATED_DURATION_MS // 1000
+            return _bad_request(f"advance needs a number of seconds from 0 to {limit}")
+        now = runtime.clock.advance(milliseconds)
         return jsonify(nowMs=now, paused=runtime.clock.is_paused)
 
 
@@ -153,8 +185,8 @@ def _add_outcome_controls(controls: Blueprint, runtime: Runtime) -> None:
         try:
             parsed = [
                 Outcome(
-                    exit_code=int(item.get("exitCode", 0)),
-                    duration_ms=int(float(item.get("durationSeconds", 0)) * 1000),
+                    exit_code=_read(item, "exitCode", numeric_text.exit_code),
+                    duration_ms=_seconds_ms(item, "durationSeconds"),
                     output=tuple(str(line) for line in item.get("output", ())),
                     fail_to_start_reason=item.get("failToStartReason"),
                     reason=item.get("reason"),
@@ -215,10 +247,10 @@ def _add_service_job_controls(controls: Blueprint, runtime: Runtime) -> None:
                 ServiceOutcome(
                     succeeded=bool(item.get("succeeded", True)),
                     failure_reason=str(item.get("failureReason") or DEFAULT_FAILURE_REASON),
-                    scheduled_ms=int(float(item.get("scheduledSeconds", 0)) * 1000),
-                    starting_ms=int(float(item.get("startingSeconds", 0)) * 1000),
-                    duration_ms=int(float(item.get("durationSeconds", 0)) * 1000),
-                    insufficient_capacity=int(item.get("insufficientCapacity", 0)),
+                    scheduled_ms=_seconds_ms(item, "scheduledSeconds"),
+                    starting_ms=_seconds_ms(item, "startingSeconds"),
+                    duration_ms=_seconds_ms(item, "durationSeconds"),
+                    insufficient_capacity=_read(item, "insufficientCapacity", _capacity_failures),
                 )
                 for item in scripted
             ]

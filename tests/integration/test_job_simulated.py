@@ -13,6 +13,7 @@ import pytest
 from kit import create_queue, define, fresh_emulator
 
 from emulator.testing import Emulator, running_emulator
+from emulator.testing.client import ControlError
 from emulator.testing.waiting import wait_for_job
 
 QUEUE = "sim-q"
@@ -142,3 +143,12 @@ def test_dependency_chain_on_the_simulated_clock(batch, controls):
     detail = wait_for_job(batch, second, "SUCCEEDED", timeout_seconds=10)
     [first_detail] = batch.describe_jobs(jobs=[first])["jobs"]
     assert detail["startedAt"] - first_detail["startedAt"] == 600_000
+
+
+def test_controls_refuse_figures_no_sdk_could_read(controls):
+    with pytest.raises(ControlError, match="exitCode must be an integer from 0 to 255"):
+        controls.script_outcome("huge", exit_code=99999999999999999999)
+    with pytest.raises(ControlError, match="durationSeconds must be a number from 0 to 315360000"):
+        controls.script_service_job_outcome("huge", duration_seconds=float("inf"))
+    with pytest.raises(ControlError, match="advance needs a number of seconds from 0 to 315360000"):
+        controls.advance_clock(1e308)

@@ -14,6 +14,7 @@ import hashlib
 import json
 from typing import Any
 
+from emulator.engine.numeric_text import INT64_MAX
 from emulator.engine.records import ConsumableClaim, ConsumableResource, Job
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, errors, rules, tokens
@@ -203,6 +204,8 @@ class ConsumableResourceOperations(ResourceAccess):
             if quantity < 1:
                 raise errors.invalid("Consumable resource quantity must be at least 1")
             claims[document["_arn"]] = claims.get(document["_arn"], 0) + quantity
+            # The sum is shown as a Long (ListJobsByConsumableResource).
+            rules.check_range("quantity", claims[document["_arn"]], 1, INT64_MAX)
         return tuple(ConsumableClaim(arn, quantity) for arn, quantity in claims.items())
 
     # ---- shared ----
@@ -277,6 +280,7 @@ def _applied(total: int, operation: str, quantity: int) -> int:
     if operation == "SET":
         return quantity
     if operation == "ADD":
+        rules.check_range("totalQuantity", total + quantity, 0, INT64_MAX)  # shown as a Long
         return total + quantity
     if quantity > total:
         raise errors.invalid("quantity to REMOVE exceeds totalQuantity")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulator.engine import numeric_text
 from emulator.protocol.dispatch import RequestContext
 from emulator.protocol.errors import ServiceError
 from emulator.services.batch import arns, errors, rules, tokens
@@ -38,8 +39,7 @@ _FARGATE_ONLY = (
     "ephemeralStorage",
     "runtimePlatform",
 )
-_TARGET_NODES = re.compile(r"^(\d*)(?::(\d*))?$")
-_REVISION = re.compile(r"^(?P<name>[^:/]+):(?P<revision>\d+)$")
+_REVISION = re.compile(r"(?P<name>[^:/]+):(?P<revision>[^:/]+)")
 
 
 def resolve_definition_for_submit(
@@ -68,15 +68,19 @@ def resolve_definition_for_submit(
 
 
 def _split_identifier(ctx: RequestContext, identifier: str) -> tuple[str | None, int | None]:
-    """(name, revision or None) from `name`, `name:rev`, or an ARN with or without revision."""
+    """(name, revision or None) from `name`, `name:rev`, or an ARN with or without revision;
+    (None, None) when it names no definition that can exist (a revision that is not one)."""
     if arns.is_arn(identifier):
         prefix = arns.tenant_prefix(ctx) + arns.JOB_DEFINITION + "/"
         if not identifier.startswith(prefix):
             return None, None
         identifier = identifier[len(prefix) :]
-    match = _REVISION.match(identifier)
+    match = _REVISION.fullmatch(identifier)
     if match:
-        return match["name"], int(match["revision"])
+        try:
+            return match["name"], numeric_text.revision(match["revision"])
+        except numeric_text.NumericTextError:
+            return None, None
     if rules.RESOURCE_NAME.match(identifier):
         return identifier, None
     return None, None
@@ -274,8 +278,7 @@ def _check_multinode_definition(request: dict[str, Any], is_fargate: bool) -> No
     if properties is None:
         raise errors.invalid("nodeProperties must be specified for multinode job definitions")
     num_nodes, main_node = properties["numNodes"], properties["mainNode"]
-    if num_nodes < 1:
-        raise errors.invalid("numNodes must be at least 1")
+    rules.check_range("numNodes", num_nodes, 1, rules.MAX_NODES)
     if not 0 <= main_node < num_nodes:
         raise errors.invalid("mainNode must be less than numNodes")
     covered = [0] * num_nodes
@@ -300,17 +303,17 @@ def _check_multinode_definition(request: dict[str, Any], is_fargate: bool) -> No
 
 
 def _target_range(target: str, num_nodes: int) -> tuple[int, int]:
-    """`n`, `a:b`, `:b` or `a:` (reference §11)."""
-    match = _TARGET_NODES.match(target)
-    if match is None or target in ("", ":"):
-        raise errors.invalid(f"Invalid targetNodes: {target}")
-    start_text, end_text = match.group(1), match.group(2)
-    start = int(start_text) if start_text else 0
-    if ":" not in target:
-        end = start
-    else:
-        end = int(end_text) if end_text else num_nodes - 1
-    if start > end or end >= num_nodes:
+    """`n`, `a:b`, `:b` or `a:` (reference §11), inside `0..num_nodes-1`."""
+    start_text, separator, end_text = target.partition(":")
+    try:
+        start = numeric_text.node_index(start_text) if start_text else 0
+        if not separator:
+            end = start
+        else:
+            end = numeric_text.node_index(end_text) if end_text else num_nodes - 1
+    except numeric_text.NumericTextError:
+        raise errors.invalid(f"Invalid targetNodes: {target}") from None
+    if target in ("", ":") or start > end or end >= num_nodes:
         raise errors.invalid(f"Invalid targetNodes: {target}")
     return start, end
 
@@ -330,6 +333,7 @@ def check_container(container: dict[str, Any], is_fargate: bool) -> None:
         for member in _FARGATE_ONLY:
             if member in container:
                 raise errors.not_applicable_for_ec2(member)
+        rules.check_legacy_figures(container)
         _check_ec2_requirements(requirements)
 
 
@@ -339,10 +343,7 @@ def _requirements(entries: list[dict[str, Any]]) -> dict[str, float]:
         kind, value = entry["type"], entry["value"]
         if kind in found:
             raise errors.invalid(f"resourceRequirements can contain only one {kind} entry")
-        try:
-            found[kind] = float(value)
-        except ValueError:
-            raise errors.invalid(f"Invalid {kind} value in resourceRequirements: {value}") from None
+        found[kind] = rules.read_requirement(kind, value)
     return found
 
 
@@ -405,6 +406,12 @@ def _check_eks_properties(properties: dict[str, Any]) -> None:
             raise errors.invalid(f"Container names in {member} must be unique")
     if not pod.get("containers"):
         raise errors.invalid("podProperties must contain at least one container")
+    for container in [*(pod.get("initContainers") or ()), *pod["containers"]]:
+        rules.check_simulation_variables(container.get("env"))
+        resources = container.get("resources") or {}
+        for figures in (resources.get("limits") or {}, resources.get("requests") or {}):
+            for name, value in figures.items():
+                rules.read_kubernetes_quantity(name, value)
 
 
 # ---- describe defaults (Appendix C.3) ----

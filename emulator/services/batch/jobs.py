@@ -195,6 +195,9 @@ class JobOperations:
             "consumableResourceProperties": consumables,
         }
         workload = self._workload(definition, request, parameters, queue, common_detail)
+        submission.check_simulation_variables(
+            workload["container"], workload.get("task"), workload.get("multinode")
+        )
         return {**workload, "retry": submission.retry_policy(retry)}
 
     def _workload(
@@ -431,7 +434,8 @@ class JobOperations:
                 ctx, job_queue, array_job_id, multi_node_job_id, job_status, job_filter, limit, next_token
             )
         jobs = self._listed(ctx, job_queue, array_job_id, multi_node_job_id)
-        jobs = [job for job in jobs if _matches(job, job_filter)]
+        matches = _filter_predicate(job_filter)
+        jobs = [job for job in jobs if matches(job)]
         jobs.sort(key=lambda job: (-job.created_at_ms, job.job_id))
         start = 0
         if next_token:
@@ -607,7 +611,7 @@ def _uses_eks(definition: dict[str, Any]) -> bool:
 
 
 def _share_filter(values: list[str]) -> Callable[[Job], bool]:
-    """The SHARE_IDENTIFIER filter (reference §8), as `_matches` applies it."""
+    """The SHARE_IDENTIFIER filter (reference §8)."""
 
     def matches(job: Job) -> bool:
         return job.share_identifier in values
@@ -623,20 +627,22 @@ def _token_key(next_token: str) -> tuple[int, str]:
     return after[0], after[1]
 
 
-def _matches(job: Job, job_filter: dict[str, Any]) -> bool:
-    """ListJobs filters (reference §8)."""
+def _filter_predicate(job_filter: dict[str, Any]) -> Callable[[Job], bool]:
+    """A ListJobs filter (reference §8) as a test of one job; its values are read once, here, so a
+    bad value is refused whether or not any job is listed."""
     name = job_filter.get("name")
     values = job_filter.get("values") or []
     if name == "JOB_NAME":
-        return any(_prefix_or_equal(job.name.lower(), v.lower()) for v in values)
+        return lambda job: any(_prefix_or_equal(job.name.lower(), v.lower()) for v in values)
     if name == "JOB_DEFINITION":
-        return any(_definition_matches(job.definition_arn, v) for v in values)
-    if name == "BEFORE_CREATED_AT":
-        return all(job.created_at_ms < int(v) for v in values if v.isdigit())
-    if name == "AFTER_CREATED_AT":
-        return all(job.created_at_ms > int(v) for v in values if v.isdigit())
+        return lambda job: any(_definition_matches(job.definition_arn, v) for v in values)
+    if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):
+        bounds = [rules.read_epoch_ms(name, value) for value in values]
+        if name == "BEFORE_CREATED_AT":
+            return lambda job: all(job.created_at_ms < bound for bound in bounds)
+        return lambda job: all(job.created_at_ms > bound for bound in bounds)
     if name == "SHARE_IDENTIFIER":
-        return job.share_identifier in values
+        return _share_filter(values)
     raise client_error(
         f"Filter name {name} is not valid; use JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT, AFTER_CREATED_AT "
         "or SHARE_IDENTIFIER."

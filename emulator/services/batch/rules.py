@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from emulator.engine import numeric_text
+from emulator.executors.simulated import read_outcome_environment
 from emulator.services.batch import errors
 
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -37,12 +39,18 @@ MAX_RETRY_ATTEMPTS = 10
 MAX_EVALUATE_ON_EXIT = 5
 MAX_PATTERN_LENGTH = 512
 MAX_SCHEDULING_PRIORITY = 9999
+MAX_NODES = 1000  # per multi-node job (reference §3, §11); also what the emulator will lay out
 MAX_SHARE_DECAY_SECONDS = 604_800
 MAX_COMPUTE_RESERVATION = 99
 MIN_WEIGHT_FACTOR = 0.0001
 MAX_WEIGHT_FACTOR = 999.9999
 RESERVED_TAG_PREFIX = "aws:"
 RESERVED_ENVIRONMENT_PREFIX = "AWS_BATCH"
+KUBERNETES_QUANTITIES = {
+    "cpu": numeric_text.kubernetes_cpu,
+    "memory": numeric_text.kubernetes_memory_mib,
+    "nvidia.com/gpu": numeric_text.kubernetes_count,
+}
 
 # VCPU -> allowed MEMORY values in MiB (reference §17.3).
 FARGATE_SIZES: dict[float, frozenset[int]] = {
@@ -102,6 +110,18 @@ def check_environment(environment: list[dict[str, Any]] | None) -> None:
                 f"Environment variable {variable['name']} is invalid: names starting with "
                 f"{RESERVED_ENVIRONMENT_PREFIX} are reserved"
             )
+    check_simulation_variables(environment)
+
+
+def check_simulation_variables(environment: list[dict[str, Any]] | None) -> None:
+    """The emulator's own `BATCH_EMULATOR_EXIT_CODE` and `BATCH_EMULATOR_DURATION_MS` (read by
+    the simulated executor, whatever executor runs the job) must be numbers in their range:
+    refused by the request that sets them, naming the variable."""
+    values = {str(v.get("name")): str(v.get("value", "")) for v in environment or () if "name" in v}
+    try:
+        read_outcome_environment(values)
+    except ValueError as error:
+        raise errors.invalid(f"Environment variable {error}") from None
 
 
 def check_retry_strategy(strategy: Mapping[str, Any] | None, *, service_job: bool = False) -> None:
@@ -135,6 +155,44 @@ def _check_exit_rule(rule: Mapping[str, Any], service_job: bool) -> None:
 def check_share_identifier(identifier: str) -> None:
     if not SHARE_IDENTIFIER.match(identifier):
         raise errors.invalid("shareIdentifier should match valid pattern")
+
+
+def check_legacy_figures(container: Mapping[str, Any]) -> None:
+    """The deprecated `vcpus` and `memory` members, where given: at least 1 vCPU and 4 MiB, as
+    for resourceRequirements on EC2 (reference §17.2). A negative figure would otherwise give
+    capacity back every time a job is placed."""
+    check_range("vcpus", container.get("vcpus"), 1)
+    check_range("memory", container.get("memory"), 4)
+
+
+def read_requirement(kind: str, value: str) -> float:
+    """A `resourceRequirements` value, read strictly (numeric_text.resource_requirement) by
+    RegisterJobDefinition and for SubmitJob's overrides: a value no container could have is
+    refused by the request that sends it, never stored to break a later one."""
+    try:
+        return numeric_text.resource_requirement(kind, value)
+    except numeric_text.NumericTextError:
+        raise errors.invalid(f"Invalid {kind} value in resourceRequirements: {value}") from None
+
+
+def read_kubernetes_quantity(name: str, value: str) -> float:
+    """An EKS container's `resources` quantity (`cpu`, `memory`, `nvidia.com/gpu`), read as
+    `read_requirement` reads; quantities of other names are not read (0)."""
+    reader = KUBERNETES_QUANTITIES.get(name)
+    if reader is None:
+        return 0
+    try:
+        return reader(value)
+    except numeric_text.NumericTextError:
+        raise errors.invalid(f"Invalid {name} value in resources: {value}") from None
+
+
+def read_epoch_ms(filter_name: str, value: str) -> int:
+    """A BEFORE_CREATED_AT / AFTER_CREATED_AT filter value (reference §8): epoch milliseconds."""
+    try:
+        return numeric_text.epoch_ms(value)
+    except numeric_text.NumericTextError:
+        raise errors.invalid(f"{filter_name} must be a timestamp in epoch milliseconds") from None
 
 
 def fargate_size_is_valid(vcpus: float, memory_mib: int) -> bool:

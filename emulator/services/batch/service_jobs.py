@@ -23,6 +23,7 @@ from emulator.engine.service_jobs import (
     DuplicateServiceJobError,
     ServiceJobEngine,
     ServiceJobFinishedError,
+    read_hyper_parameter_outcome,
 )
 from emulator.engine.service_records import (
     NUM_INSTANCES,
@@ -94,6 +95,7 @@ class ServiceJobOperations(ResourceAccess):
             self._check_queue(ctx, queue, share_identifier, quota_share_name, service_job_type)
             environment = self._queue_environment(queue)
         payload = read_payload(service_request_payload)
+        _check_hyper_parameters(payload.hyper_parameters)
         job_id = str(uuid.uuid4())
         arn = arns.build_arn(ctx, arns.SERVICE_JOB, job_id)
         submission = ServiceJobSubmission(
@@ -435,6 +437,16 @@ def _digest(queue_arn: str, request: dict[str, Any], tags: dict[str, str] | None
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _check_hyper_parameters(hyper_parameters: tuple[tuple[str, str], ...]) -> None:
+    """The emulator's own HyperParameters (engine/service_jobs.py) must be readable: refused here,
+    a bad duration or count never reaches a pass."""
+    if hyper_parameters:
+        try:
+            read_hyper_parameter_outcome(dict(hyper_parameters))
+        except ValueError as error:
+            raise errors.invalid(str(error)) from None
+
+
 def _filter_predicate(entry: dict[str, Any]):
     name, values = entry.get("name"), entry.get("values") or []
     if name not in FILTER_NAMES or not values:
@@ -443,9 +455,7 @@ def _filter_predicate(entry: dict[str, Any]):
     if name == "JOB_NAME":
         return lambda job: rules.name_matches(value, job.job_name)
     if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):
-        if not value.isdigit():
-            raise errors.invalid(f"{name} must be a timestamp in epoch milliseconds")
-        bound = int(value)
+        bound = rules.read_epoch_ms(name, value)
         if name == "BEFORE_CREATED_AT":
             return lambda job: job.created_at_ms < bound
         return lambda job: job.created_at_ms > bound

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from emulator.engine import numeric_text
 from emulator.engine.records import (
     ContainerSpec,
     Device,
@@ -113,6 +114,9 @@ def effective_container(
             if uses_requirements:
                 raise client_error(DEPRECATED_KEY)
             container[legacy] = overrides[legacy]
+    rules.check_legacy_figures(
+        container
+    )  # also a definition stored before RegisterJobDefinition checked them
     container["resourceRequirements"] = merge_requirements(
         properties.get("resourceRequirements") or [], overrides.get("resourceRequirements")
     )
@@ -130,26 +134,15 @@ def requirement_value(container: Mapping[str, Any], kind: str) -> str | None:
     return None
 
 
-def _number(text: str | None, what: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise client_error(
-            f"Resource requirement {what} value {text} is not a number.", wrapped=True
-        ) from None
-
-
 def container_spec(
     container: Mapping[str, Any], *, definition_name: str, with_defaults: bool = True
 ) -> ContainerSpec:
     """The engine's view of what to run. Without any vCPU or memory figure the emulator assumes
     1 vCPU and 2048 MiB rather than rejecting the job (AWS's behaviour is unverified, Appendix D.15);
     `with_defaults=False` (a task's containers) leaves them 0: no limit of their own."""
-    vcpus = _number(requirement_value(container, "VCPU"), "VCPU")
-    memory = _number(requirement_value(container, "MEMORY"), "MEMORY")
-    gpus = _number(requirement_value(container, "GPU"), "GPU")
+    vcpus = _requirement(container, "VCPU")
+    memory = _requirement(container, "MEMORY")
+    gpus = _requirement(container, "GPU")
     if vcpus is None and container.get("vcpus") is not None:
         vcpus = float(container["vcpus"])
     if memory is None and container.get("memory") is not None:
@@ -191,6 +184,23 @@ def container_spec(
         log_group=log_options.get("awslogs-group", DEFAULT_LOG_GROUP),
         log_stream_prefix=log_options.get("awslogs-stream-prefix", definition_name[:MAX_STREAM_PREFIX]),
     )
+
+
+def _requirement(container: Mapping[str, Any], kind: str) -> float | None:
+    text = requirement_value(container, kind)
+    return None if text is None else rules.read_requirement(kind, text)
+
+
+def check_simulation_variables(
+    container: ContainerSpec, task: TaskSpec | None = None, multinode: MultiNode | None = None
+) -> None:
+    """`rules.check_simulation_variables` on the environment of every container the job runs, as
+    the definition and the overrides merge it."""
+    specs = [container, *(c.spec for c in task.containers)] if task is not None else [container]
+    for node in multinode.nodes if multinode is not None else ():
+        specs += [node.container, *(c.spec for c in node.task.containers)] if node.task else [node.container]
+    for spec in specs:
+        rules.check_simulation_variables([{"name": name, "value": value} for name, value in spec.environment])
 
 
 def retry_policy(strategy: Mapping[str, Any] | None) -> RetryPolicy:
@@ -324,42 +334,18 @@ def eks_container_spec(container: Mapping[str, Any], definition_name: str) -> Co
         entrypoint=tuple(command) if command else None,
         command=tuple(container.get("args") or ()),
         environment=tuple((v["name"], str(v.get("value", ""))) for v in container.get("env") or []),
-        vcpus=_kubernetes_cpu(figures.get("cpu")),
-        memory_mib=_kubernetes_memory_mib(figures.get("memory")),
-        gpus=int(_number(figures.get("nvidia.com/gpu"), "nvidia.com/gpu") or 0),
+        vcpus=float(_quantity(figures, "cpu")),
+        memory_mib=int(_quantity(figures, "memory")),
+        gpus=int(_quantity(figures, "nvidia.com/gpu")),
         privileged=bool((container.get("securityContext") or {}).get("privileged", False)),
         log_stream_prefix=definition_name[:MAX_STREAM_PREFIX],
     )
 
 
-def _kubernetes_cpu(text: str | None) -> float:
-    if not text:
-        return 0.0
-    text = str(text)
-    if text.endswith("m"):
-        return float(_number(text[:-1], "cpu") or 0) / 1000
-    return float(_number(text, "cpu") or 0)
-
-
-_MEMORY_UNITS = {
-    "Ki": 1 / 1024,
-    "Mi": 1,
-    "Gi": 1024,
-    "Ti": 1024 * 1024,
-    "K": 1000 / 1024**2,
-    "M": 1000**2 / 1024**2,
-    "G": 1000**3 / 1024**2,
-}
-
-
-def _kubernetes_memory_mib(text: str | None) -> int:
-    if not text:
-        return 0
-    text = str(text)
-    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
-        if text.endswith(suffix):
-            return int(float(_number(text[: -len(suffix)], "memory") or 0) * _MEMORY_UNITS[suffix])
-    return int(float(_number(text, "memory") or 0) / 1024**2)
+def _quantity(figures: Mapping[str, str], name: str) -> float:
+    """A Kubernetes quantity in the emulator's units (vCPUs, MiB, a count); 0 when not given."""
+    text = figures.get(name)
+    return rules.read_kubernetes_quantity(name, text) if text else 0
 
 
 def task_totals(task: TaskSpec, definition_name: str) -> ContainerSpec:
@@ -399,10 +385,14 @@ def _by_name(
 
 
 def parse_target_nodes(target: str, num_nodes: int) -> tuple[int, int]:
-    """`n`, `a:b`, `:b`, `a:` -> inclusive (start, end), clipped to the node count."""
+    """`n`, `a:b`, `:b`, `a:` -> inclusive (start, end), clipped to the node count. The
+    definition's ranges were checked when it was registered; a submit-time target must match one."""
     start_text, sep, end_text = target.partition(":")
-    start = int(start_text) if start_text.strip() else 0
-    end = (int(end_text) if end_text.strip() else num_nodes - 1) if sep else start
+    try:
+        start = numeric_text.node_index(start_text) if start_text else 0
+        end = (numeric_text.node_index(end_text) if end_text else num_nodes - 1) if sep else start
+    except numeric_text.NumericTextError:
+        raise client_error(f"Invalid targetNodes: {target}", wrapped=True) from None
     return start, min(end, num_nodes - 1)
 
 
@@ -429,6 +419,7 @@ def multinode_spec(
     ranges = list(properties["nodeRangeProperties"])
     overrides = node_overrides or {}
     num_nodes = int(overrides.get("numNodes") or properties["numNodes"])
+    rules.check_range("numNodes", num_nodes, 1, rules.MAX_NODES)
     main_node = int(properties["mainNode"])
     if num_nodes != properties["numNodes"]:
         is_open = any(r["targetNodes"].endswith(":") for r in ranges)

@@ -2,8 +2,10 @@
 
 A token is base64 of JSON `{"op": <operation>, "after": <sort key of the last item shown>}`. The next
 page starts after that key, not at an offset, so pages stay stable while items are added or removed
-between calls. A token that does not decode, or was minted by another operation, is refused with a
-ClientException.
+between calls. A token that does not decode, was minted by another operation, is longer than any
+token minted here, or holds anything but such a key (an integer, a string, or a short flat list of
+them) is refused with a ClientException: a forged token never reaches a comparison or a deeply
+recursive parse.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from emulator.engine.numeric_text import INT64_MAX
 from emulator.services.batch import errors
 
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
+# Minted tokens hold an operation name and a key of a few numbers and ids: well under 1 KiB.
+MAX_TOKEN_LENGTH = 2048
+MAX_KEY_PARTS = 4
 
 
 def encode_token(operation: str, after: Any) -> str:
@@ -27,14 +33,34 @@ def encode_token(operation: str, after: Any) -> str:
 
 
 def decode_token(operation: str, token: str) -> Any:
-    try:
-        document = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        document = None
-    if not isinstance(document, dict) or document.get("op") != operation or "after" not in document:
+    document = None
+    if len(token) <= MAX_TOKEN_LENGTH:
+        try:
+            document = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+            document = None
+    if (
+        not isinstance(document, dict)
+        or document.keys() != {"op", "after"}
+        or document["op"] != operation
+        or not _is_key(document["after"])
+    ):
         # Unverified wording.
         raise errors.invalid("Invalid nextToken")
     return document["after"]
+
+
+def _is_key(value: Any) -> bool:
+    """A sort key as `encode_token` writes them: an integer, a string, or a flat list of those."""
+    if isinstance(value, list):
+        return 0 < len(value) <= MAX_KEY_PARTS and all(_is_scalar_key(part) for part in value)
+    return _is_scalar_key(value)
+
+
+def _is_scalar_key(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    return isinstance(value, str)
 
 
 def check_max_results(max_results: int | None, limit: int = 100) -> int:

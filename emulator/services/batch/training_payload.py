@@ -9,7 +9,9 @@ SageMaker writes under /opt/ml/input/config are rendered here (their PascalCase 
 SageMaker's). Whether the image is run is the engine's decision.
 
 A payload that is not a JSON object, or a member of the wrong type, is taken as absent: SageMaker
-would validate the request; the emulator does not.
+would validate the request; the emulator does not. So is a count (`InstanceCount`,
+`MaxRuntimeInSeconds`) outside SageMaker's Integer: it would otherwise reach DescribeServiceJob's
+`capacityUsage` or a deadline as a number no SDK can read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.engine.numeric_text import INT32_MAX
 from emulator.engine.service_records import TrainingContainer
 from emulator.engine.training_containers import HOST
 
@@ -117,7 +120,7 @@ def _string(value: Any) -> str | None:
 
 
 def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= INT32_MAX
 
 
 def _string_map(value: Any) -> tuple[tuple[str, str], ...]:

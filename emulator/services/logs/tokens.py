@@ -20,6 +20,7 @@ import json
 import re
 from typing import Any
 
+from emulator.engine.numeric_text import INT64_MAX
 from emulator.services.logs.errors import invalid_next_token
 from emulator.stores.base import GroupKey, StreamGap
 
@@ -28,7 +29,10 @@ BACKWARD = "b"
 
 _TIMESTAMP_DIGITS = 20
 _SEQUENCE_DIGITS = 36
-_EVENT_TOKEN = re.compile(rf"([fb])/(\d{{{_TIMESTAMP_DIGITS}}})(\d{{{_SEQUENCE_DIGITS}}})/s")
+_EVENT_TOKEN = re.compile(rf"([fb])/([0-9]{{{_TIMESTAMP_DIGITS}}})([0-9]{{{_SEQUENCE_DIGITS}}})/s")
+# Minted page tokens hold a listing name and a key of at most two names of 512 characters each,
+# which JSON may write as \uXXXX escapes: far below this.
+_MAX_PAGE_TOKEN_LENGTH = 16 * 1024
 
 
 def encode_event_token(direction: str, gap: StreamGap) -> str:
@@ -37,11 +41,15 @@ def encode_event_token(direction: str, gap: StreamGap) -> str:
 
 
 def decode_event_token(token: str) -> tuple[str, StreamGap]:
-    """(direction, gap) of a GetLogEvents token; InvalidParameterException when it is not one."""
+    """(direction, gap) of a GetLogEvents token; InvalidParameterException when it is not one
+    (ASCII digits only, so that it re-encodes to the very same string)."""
     found = _EVENT_TOKEN.fullmatch(token)
     if found is None:
         raise invalid_next_token()
-    return found.group(1), (int(found.group(2)), int(found.group(3)))
+    timestamp_ms, sequence = int(found.group(2)), int(found.group(3))
+    if timestamp_ms > INT64_MAX or sequence > INT64_MAX:  # never minted; SQLite could not hold it
+        raise invalid_next_token()
+    return found.group(1), (timestamp_ms, sequence)
 
 
 def encode_page_token(kind: str, key: tuple[Any, ...]) -> str:
@@ -51,16 +59,21 @@ def encode_page_token(kind: str, key: tuple[Any, ...]) -> str:
 
 def decode_page_token(kind: str, token: str, types: tuple[type, ...]) -> tuple[Any, ...]:
     """The sort key inside a token minted by `encode_page_token(kind, ...)`, checked against
-    `types`; InvalidParameterException for anything else."""
+    `types`; InvalidParameterException for anything else, including a token longer than any minted
+    here or one nesting JSON too deeply to parse."""
+    if len(token) > _MAX_PAGE_TOKEN_LENGTH:
+        raise invalid_next_token()
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error):
+    except (ValueError, UnicodeError, binascii.Error, RecursionError):
         raise invalid_next_token() from None
     if not isinstance(decoded, list) or len(decoded) != len(types) + 1 or decoded[0] != kind:
         raise invalid_next_token()
     key = tuple(decoded[1:])
     for value, expected in zip(key, types, strict=True):
         if not isinstance(value, expected) or isinstance(value, bool):
+            raise invalid_next_token()
+        if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:  # as SQLite stores them
             raise invalid_next_token()
     return key
 

@@ -61,6 +61,19 @@ def test_bad_number_fails_to_start_saying_why():
     assert update.kind is UpdateKind.FAILED_TO_START and "abc" in update.reason
 
 
+def test_exit_code_no_sdk_can_read_fails_to_start_naming_the_variable():
+    # SubmitJob refuses such an environment; one that reaches the executor all the same never
+    # becomes an exitCode outside the model's 32-bit integer.
+    _, _, executor = make()
+    executor.start(request(env={"BATCH_EMULATOR_EXIT_CODE": "99999999999999999999"}))
+    (update,) = executor.poll()
+    assert (update.kind, update.exit_code) == (UpdateKind.FAILED_TO_START, None)
+    assert update.reason == (
+        "CannotStartContainerError: BATCH_EMULATOR_EXIT_CODE must be an integer from 0 to 255, "
+        "not '99999999999999999999'"
+    )
+
+
 def test_stop_reports_exit_143_on_next_poll():
     _, _, executor = make()
     executor.start(request(env={"BATCH_EMULATOR_DURATION_MS": "100000"}))

@@ -9,7 +9,7 @@ import pytest
 
 from emulator.executors.simulated import Outcome
 from emulator.services.batch import job_views
-from emulator.services.batch.jobs import _matches
+from emulator.services.batch.jobs import _filter_predicate
 from emulator.services.batch.tokens import decode_token, encode_token
 
 from .conftest import EngineHarness
@@ -62,7 +62,8 @@ def reference(
     jobs = world.engine.list_jobs(queue_arn=queue_arn)
     jobs = [job for job in jobs if job.status == status]
     if job_filter is not None:
-        jobs = [job for job in jobs if _matches(job, job_filter)]
+        matches = _filter_predicate(job_filter)
+        jobs = [job for job in jobs if matches(job)]
     jobs.sort(key=lambda job: (-job.created_at_ms, job.job_id))
     start = 0
     if token:

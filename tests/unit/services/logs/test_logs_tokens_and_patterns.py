@@ -3,6 +3,8 @@ term subset of CloudWatch Logs' syntax."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from emulator.protocol.errors import ServiceError
@@ -10,7 +12,7 @@ from emulator.services.logs import tokens
 from emulator.services.logs.patterns import compile_filter_pattern
 
 
-@pytest.mark.parametrize("gap", [(0, 0), (1_700_000_000_123, 7), (10**19, 10**30)])
+@pytest.mark.parametrize("gap", [(0, 0), (1_700_000_000_123, 7), (2**63 - 1, 2**63 - 1)])
 @pytest.mark.parametrize("direction", [tokens.FORWARD, tokens.BACKWARD])
 def test_event_tokens_round_trip_to_the_same_string(direction: str, gap: tuple[int, int]) -> None:
     token = tokens.encode_event_token(direction, gap)
@@ -30,6 +32,8 @@ def test_event_tokens_round_trip_to_the_same_string(direction: str, gap: tuple[i
         "g/" + "0" * 56 + "/s",
         "f/" + "0" * 55 + "a/s",
         " f/" + "0" * 56 + "/s",
+        "f/" + "٠" * 56 + "/s",  # Arabic-Indic zeros: int() reads them, the token would not re-encode
+        "f/" + "9" * 56 + "/s",  # beyond what a timestamp or a sequence can be (SQLite's 64 bits)
     ],
 )
 def test_event_tokens_reject_anything_else(token: str) -> None:
@@ -60,6 +64,9 @@ def test_page_tokens_round_trip() -> None:
         ("groups", (str,), "not base64 at all!"),
         ("groups", (str,), "bm90IGpzb24="),  # base64 of "not json"
         ("groups", (str,), "é"),
+        ("groups", (str,), base64.urlsafe_b64encode(b"[" * 2000 + b"]" * 2000).decode()),  # too deep
+        ("filter", (int, int, int), tokens.encode_page_token("filter", (2**63, 1, 1))),  # beyond 64 bits
+        ("groups", (str,), tokens.encode_page_token("groups", ("a" * 20_000,))),  # longer than any minted
     ],
 )
 def test_page_tokens_reject_anything_else(kind: str, types: tuple, token: str) -> None:
