@@ -83,22 +83,22 @@ class AccountFront:
         if decision.served_by is Served.OURS:
             return self._ours(environ, start_response)
         request_id = str(uuid.uuid4())
+        refusal = self._refusal(decision, environ)
+        if refusal is None and decision.moto_backend is not None:
+            return self._forward(decision, decision.moto_backend, scope, request_id, environ, start_response)
+        refusal = refusal or _not_served(decision)
+        return _respond(
+            render_error(_protocol(decision, environ), refusal, request_id), environ, start_response
+        )
+
+    def _refusal(self, decision: Decision, environ: dict) -> ServiceError | None:
+        """Why the request must not reach moto: a failed signature check (first, so that nothing
+        is told to a caller without credentials), or a service nobody here serves."""
         try:
             self._verify(environ)
         except ServiceError as refusal:
-            protocol = _protocol(decision, environ)
-            return _respond(
-                render_error(protocol, auth_failure_in(protocol, refusal), request_id),
-                environ,
-                start_response,
-            )
-        if decision.served_by is Served.NOBODY or decision.moto_backend is None:
-            return _respond(
-                render_error(_protocol(decision, environ), _not_served(decision), request_id),
-                environ,
-                start_response,
-            )
-        return self._forward(decision, decision.moto_backend, scope, request_id, environ, start_response)
+            return auth_failure_in(_protocol(decision, environ), refusal)
+        return _not_served(decision) if decision.served_by is Served.NOBODY else None
 
     def _verify(self, environ: dict) -> None:
         if self._verifier is None:
