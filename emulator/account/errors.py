@@ -30,20 +30,29 @@ class WireProtocol:
 
 def protocol_of(signing_name: str | None, headers: Mapping[str, str]) -> WireProtocol:
     """The protocol the client of `signing_name` spoke, from botocore's model and the request.
-    An unknown service with no marker gets JSON, the emulator's own protocol family."""
+    An unknown service gets what its request looks like: form bodies query XML, anything else
+    JSON, the emulator's own protocol family."""
     marker = _marker(headers)
     candidates = services_signed_as(signing_name) if signing_name else ()
     for service in candidates:
-        if marker == "query" and "ec2" in service.protocols:
-            return WireProtocol("ec2")
-        if marker in service.protocols:
-            return WireProtocol(marker, service.json_version)
-    if candidates and (marker is None or marker == "rest"):
+        spoken = _spoken(service.protocols, marker)
+        if spoken is not None:
+            return WireProtocol(spoken, service.json_version)
+    if candidates:  # no marker, or one the model does not speak: the model's preferred protocol
         return WireProtocol(candidates[0].protocols[0], candidates[0].json_version)
-    return WireProtocol("json" if marker in (None, "rest") else marker)
+    return WireProtocol("json" if marker == "rest" else marker)
 
 
-def _marker(headers: Mapping[str, str]) -> str | None:
+def _spoken(protocols: tuple[str, ...], marker: str) -> str | None:
+    """The protocol of `protocols` a request with `marker` was sent in, if any."""
+    if marker == "rest":
+        return next((protocol for protocol in protocols if protocol.startswith("rest-")), None)
+    if marker == "query" and "ec2" in protocols:
+        return "ec2"
+    return marker if marker in protocols else None
+
+
+def _marker(headers: Mapping[str, str]) -> str:
     if "rpc-v2-cbor" in headers.get("Smithy-Protocol", "") or "cbor" in headers.get("Content-Type", ""):
         return CBOR
     if headers.get("X-Amz-Target"):

@@ -48,6 +48,7 @@ def test_long_cbor_strings_keep_their_length():
     [
         ("s3", {}, "rest-xml"),
         ("cloudsearch", {"Content-Type": "application/x-www-form-urlencoded"}, "query"),
+        ("cloudsearch", {"Content-Type": "application/json"}, "rest-json"),
         ("ec2", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, "ec2"),
         ("monitoring", {"Smithy-Protocol": "rpc-v2-cbor"}, "smithy-rpc-v2-cbor"),
         ("monitoring", {"X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics"}, "json"),
@@ -59,6 +60,7 @@ def test_long_cbor_strings_keep_their_length():
     ids=[
         "s3",
         "cloudsearch-query",
+        "cloudsearchdomain-rest-json",
         "ec2",
         "cloudwatch-cbor",
         "cloudwatch-json",
