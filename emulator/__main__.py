@@ -145,6 +145,7 @@ def banner(url: str, settings: Settings, executor_name: str, public_url: str) ->
     """What to print at start: where it serves, how it runs jobs, and copy-paste client setup."""
     lines = [
         f"batch-emulator: AWS Batch and CloudWatch Logs on {url}",
+        "  every other AWS service moto implements: on the same endpoint, through moto",
         f"  executor:  {executor_name}",
         f"  region:    {settings.region}    account: {settings.account_id}",
         state_line(settings),
@@ -159,6 +160,7 @@ def banner(url: str, settings: Settings, executor_name: str, public_url: str) ->
         '                 aws_access_key_id="test", aws_secret_access_key="test")',
         "  AWS CLI (v1.29+/v2.13+ read the endpoint variables; older ones take --endpoint-url):",
         f"    export AWS_ENDPOINT_URL_BATCH={url} AWS_ENDPOINT_URL_CLOUDWATCH_LOGS={url}",
+        f"    export AWS_ENDPOINT_URL={url}  # every service",
         f"    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={settings.region}",
     ]
     if settings.bootstrap:

@@ -2,7 +2,8 @@
 
 protocol -> services -> engine -> executors -> stores. One catch-all view hands every AWS request
 to routing; the emulator's own endpoints live in a blueprint under `/_emulator/`, a prefix no AWS
-path can reach.
+path can reach. In front of the Flask app, emulator/account/ sends the requests for every other
+AWS service to moto's server in this process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field, replace
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.account.front import AccountFront
+from emulator.account.moto_gateway import reset_moto
+from emulator.account.routing import OurServices
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
@@ -78,8 +82,10 @@ class Runtime:
     training_runner: TrainingRunner | None = None
 
     def reset(self) -> None:
-        """Forget every resource, job and log line; stop whatever is running."""
+        """Forget every resource, job and log line; stop whatever is running. moto's resources
+        too: they are the process's, shared by every app in it (emulator/account/moto_gateway.py)."""
         with self.lock:
+            reset_moto()
             self.engine.reset()
             self.batch.service_engine.reset()
             self.executor.clear_faults()
@@ -261,6 +267,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.add_url_rule("/", "aws_root", handle_aws, methods=_METHODS)
     app.add_url_rule("/<path:path>", "aws", handle_aws, methods=_METHODS)
+    # Every request passes the account's front door first: other AWS services go to moto.
+    app.wsgi_app = AccountFront(  # type: ignore[method-assign]
+        app.wsgi_app,
+        our_services=OurServices.of([batch_model, logs_model]),
+        settings=settings,
+        verifier=verifier,
+        reset_everything=runtime.reset,
+        on_error=runtime.server_errors.append,
+    )
     engine.start()
     service_engine.start()
     return app

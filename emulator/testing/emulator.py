@@ -80,7 +80,8 @@ class Emulator:
         return ControlClient(self.url, region_name=self.settings.region, **self.credentials)
 
     def client(self, service: str, region: str | None = None, **kwargs: Any):
-        """A boto3 client bound to this emulator, with its credentials and retries off."""
+        """A boto3 client for any AWS service, bound to this emulator, with its credentials and
+        retries off (Batch and Logs are the emulator's own; every other service is moto's)."""
         return boto3.client(
             service,
             endpoint_url=self.url,
@@ -92,6 +93,8 @@ class Emulator:
     def environment(self) -> dict[str, str]:
         """Variables that make code under test build clients pointed at this emulator."""
         return {
+            # Every service: the same endpoint serves them all (emulator/account/).
+            "AWS_ENDPOINT_URL": self.url,
             "AWS_ENDPOINT_URL_BATCH": self.url,
             "AWS_ENDPOINT_URL_LOGS": self.url,
             # botocore derives the per-service variable from the service id "CloudWatch Logs".

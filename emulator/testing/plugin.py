@@ -5,8 +5,10 @@ Registered through the `pytest11` entry point, so installing the package is enou
 - `batch_emulator`: the running emulator (`.url`, `.client(service)`, `.reset()`, `.runtime`),
   reset before each test unless `batch_emulator_isolation` is overridden to return False;
 - `batch_client`, `logs_client`: boto3 clients bound to it (retries off);
-- `batch_emulator_env`: sets AWS_ENDPOINT_URL_BATCH / _LOGS and credentials for code under test
-  that builds its own clients;
+- `aws_client`: `aws_client("s3")` is a boto3 client, set up the same way, for any service on the
+  endpoint: the services moto implements are served there too, and reset with ours;
+- `batch_emulator_env`: sets AWS_ENDPOINT_URL (every service), AWS_ENDPOINT_URL_BATCH / _LOGS
+  and credentials for code under test that builds its own clients;
 - `wait_for_job`: `wait_for_job(job_id, status="SUCCEEDED", timeout_seconds=30)`;
 - `batch_emulator_controls`: the test controls (clock, scripted outcomes, fault injection);
 - `batch_emulator_settings`: override in conftest.py (executor, region, min_timeout_seconds,
@@ -23,7 +25,7 @@ container or process running fails too.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -114,6 +116,13 @@ def batch_client(batch_emulator: Emulator):
 @pytest.fixture
 def logs_client(batch_emulator: Emulator):
     return batch_emulator.client("logs")
+
+
+@pytest.fixture
+def aws_client(batch_emulator: Emulator) -> Callable[..., Any]:
+    """`aws_client("s3")`, `aws_client("sqs", region="eu-west-1")`: a boto3 client for any AWS
+    service, bound to the emulator; keyword arguments go to boto3.client (credentials, config)."""
+    return batch_emulator.client
 
 
 @pytest.fixture
