@@ -274,7 +274,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings=settings,
         verifier=verifier,
         reset_everything=runtime.reset,
-        on_error=runtime.server_errors.append,
+        on_error=runtime.server_errors.record,
     )
     engine.start()
     service_engine.start()
