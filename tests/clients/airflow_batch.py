@@ -12,6 +12,7 @@ import json
 from datetime import timedelta
 
 from airflow.providers.amazon.aws.hooks.batch_client import BatchClientHook
+from airflow.providers.amazon.aws.hooks.batch_waiters import BatchWaitersHook
 from airflow.providers.amazon.aws.operators.batch import (
     BatchCreateComputeEnvironmentOperator,
     BatchOperator,
@@ -67,7 +68,24 @@ def main() -> None:
         awslogs_enabled=True,
         awslogs_fetch_interval=timedelta(seconds=0.2),
     ).execute({})
-    print(json.dumps({"job_id": job_id, "compute_environment_arn": environment_arn}))
+
+    # The same through BatchWaitersHook's botocore waiters (JobExists, JobRunning, JobComplete),
+    # with their delays cut from 2-300 s to 1 s, as its documentation shows.
+    config = BatchWaitersHook().default_config
+    for waiter in config["waiters"].values():
+        waiter["delay"] = 1
+    waited_job_id = BatchOperator(
+        task_id="run_job_with_waiters",
+        job_name="airflow-waiters-job",
+        job_queue="airflow-q",
+        job_definition="airflow-jd",
+        waiters=BatchWaitersHook(waiter_config=config),
+    ).execute({})
+    print(
+        json.dumps(
+            {"job_ids": [job_id, waited_job_id], "compute_environment_arn": environment_arn},
+        )
+    )
 
 
 if __name__ == "__main__":

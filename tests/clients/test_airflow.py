@@ -1,6 +1,7 @@
 """Airflow's amazon provider against the emulator: BatchCreateComputeEnvironmentOperator and
 BatchOperator with no tags (both send `tags: {}`), waiting for the job through BatchClientHook and
-reading its CloudWatch log through AwsTaskLogFetcher, as a DAG's task would.
+reading its CloudWatch log through AwsTaskLogFetcher, as a DAG's task would, then once more waiting
+through BatchWaitersHook's botocore waiters.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def test_batch_operator_runs_a_job_without_tags_and_forwards_its_log(batch_emula
     assert result.returncode == 0, output[-4000:]
 
     created = json.loads(result.stdout.strip().splitlines()[-1])
-    [job] = batch_client.describe_jobs(jobs=[created["job_id"]])["jobs"]
-    assert job["status"] == "SUCCEEDED"
-    assert job["tags"] == {}
+    jobs = batch_client.describe_jobs(jobs=created["job_ids"])["jobs"]
+    assert [(job["jobName"], job["status"], job["tags"]) for job in jobs] == [
+        ("airflow-job", "SUCCEEDED", {}),
+        ("airflow-waiters-job", "SUCCEEDED", {}),
+    ]
     assert "hello from an airflow task" in output  # forwarded by the operator's log fetcher
     environment_tags = batch_client.list_tags_for_resource(resourceArn=created["compute_environment_arn"])
     assert environment_tags["tags"] == {}
