@@ -6,7 +6,7 @@ nothing to change, then `terraform destroy` removes it all.
 Needs a `terraform` binary (`BATCH_EMULATOR_TERRAFORM` or PATH) and the hashicorp/aws provider in a
 local filesystem mirror (`BATCH_EMULATOR_TF_PLUGIN_MIRROR` or a usual place), since no registry is
 reached; skipped with the reason wherever either is missing, CI included. The provider's own
-waiters pause 30 s around each job queue change, so the test takes about two minutes.
+waiters pause 30 s around each job queue change, so the test takes two to three minutes.
 """
 
 from __future__ import annotations
