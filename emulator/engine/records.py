@@ -113,7 +113,7 @@ class Dependency:
 class ExitRule:
     """One `evaluateOnExit` entry; patterns as given, matched per reference §12.3."""
 
-    action: str  # "RETRY" | "EXIT", already upper-cased
+    action: str  # RETRY | EXIT as the client sent it; matched case-insensitively (§12.2)
     on_exit_code: str | None = None
     on_reason: str | None = None
     on_status_reason: str | None = None

@@ -256,8 +256,10 @@ def _check_container_definition(request: dict[str, Any], is_fargate: bool) -> No
             "job definitions"
         )
     if "eksProperties" in request:
+        # `propagateTags: false` only restates the default: the Terraform AWS provider sends it with
+        # every definition, EKS ones included, and AWS registers them.
         for member in ("platformCapabilities", "propagateTags"):
-            if member in request:
+            if member in request and request[member] is not False:
                 raise errors.invalid(f"{member} is not applicable for EKS job definitions")
         _check_eks_properties(request["eksProperties"])
     elif "ecsProperties" in request:

@@ -208,7 +208,7 @@ def retry_policy(strategy: Mapping[str, Any] | None) -> RetryPolicy:
         return RetryPolicy()
     rules = tuple(
         ExitRule(
-            action=str(rule.get("action", "")).upper(),
+            action=str(rule.get("action", "")),
             on_exit_code=rule.get("onExitCode"),
             on_reason=rule.get("onReason"),
             on_status_reason=rule.get("onStatusReason"),
