@@ -34,6 +34,7 @@ class Outcome:
 
     exit_code: int = 0
     output: str = ""
+    output_while_running: str | None = None  # what its log holds before it ends (default: `output`)
     run_seconds: float = 0.0  # how long it runs before it ends (the kubelet's, not the test's, time)
     hold: bool = False  # runs until `Kubelet.release` or deletion
     pull_error: bool = False
@@ -103,6 +104,12 @@ class KubeApiServer:
                 if resource == PODS and not obj.deleted and namespace in (None, ns)
             ]
         )
+
+    def create_pod(self, manifest: dict[str, Any]) -> None:
+        configuration = client.Configuration()
+        configuration.host = self.url
+        api = client.CoreV1Api(client.ApiClient(configuration))
+        api.create_namespaced_pod(manifest["metadata"]["namespace"], manifest, _preload_content=False)
 
     def created_pods(self) -> list[dict[str, Any]]:
         """Every pod manifest ever POSTed, in order."""
@@ -279,10 +286,10 @@ class Kubelet:
     def _end(self, name: str, phase: str, statuses: list[dict[str, Any]]) -> None:
         pod = self._pods[name]
         init = [_status(c, _terminated(0, "Completed")) for c in pod["spec"].get("initContainers") or []]
-        self._set_status(name, phase, statuses, init=init)
-        with self._lock:
+        with self._lock:  # before the status is published: its log is then the whole output
             pod["stage"] = phase
             self._count_running()
+        self._set_status(name, phase, statuses, init=init)
 
     def _forget(self, name: str) -> None:
         with self._lock:
@@ -321,7 +328,10 @@ class Kubelet:
             return b""
         for spec in [*(pod["spec"].get("initContainers") or []), *pod["spec"]["containers"]]:
             if spec["name"] == container:
-                return self._outcome(spec).output.encode()
+                outcome = self._outcome(spec)
+                if pod["stage"] == "Running" and outcome.output_while_running is not None:
+                    return outcome.output_while_running.encode()
+                return outcome.output.encode()
         return b""
 
 

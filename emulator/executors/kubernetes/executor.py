@@ -71,6 +71,7 @@ class _Attempt:
     reported_running: bool = False
     stop_requested: bool = False
     ending: bool = False  # its final update is being prepared
+    ended_at: float | None = None  # time.monotonic() when its pod was seen ended or gone
     last_pod: Mapping[str, Any] | None = None
     followers: dict[tuple[str, bool], LogFollower] = field(default_factory=dict)
 
@@ -343,7 +344,7 @@ class KubernetesExecutor:
     def _begin_ending(
         self, attempt: _Attempt, update: ExecutionUpdate, *, delete_first: bool = False
     ) -> None:
-        attempt.ending = True
+        attempt.ending, attempt.ended_at = True, time.monotonic()
         if update.kind is UpdateKind.EXITED and not attempt.reported_running and _has_run(update):
             # It ran and ended between two looks: the engine still sees RUNNING first.
             self._report_running(attempt, read_pod(attempt.last_pod or {}, attempt.request))
@@ -353,12 +354,22 @@ class KubernetesExecutor:
         """Wait for the output, delete the pod, then hand the final update to the engine."""
         if delete_first:
             self._delete(attempt, 0)
-        deadline = time.monotonic() + LOG_DRAIN_SECONDS
-        for follower in list(attempt.followers.values()):
-            follower.wait(max(0.0, deadline - time.monotonic()))
+        self._drain_output(attempt)
         if not delete_first:
             self._delete(attempt, 0)
         self._finish(attempt, update)
+
+    def _drain_output(self, attempt: _Attempt) -> None:
+        """Wait for each container's follower; read again the logs whose stream ended before the
+        pod did (a follow cut short), skipping the lines already stored."""
+        deadline = time.monotonic() + LOG_DRAIN_SECONDS
+        for follower in list(attempt.followers.values()):
+            follower.wait(max(0.0, deadline - time.monotonic()))
+            ended_early = follower.finished_at is not None and follower.finished_at < (attempt.ended_at or 0)
+            if ended_early:
+                catch_up = follower.catch_up()
+                catch_up.start()
+                catch_up.wait(max(0.0, deadline - time.monotonic()))
 
     def _finish(self, attempt: _Attempt, update: ExecutionUpdate) -> None:
         request = attempt.request

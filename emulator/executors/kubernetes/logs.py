@@ -2,14 +2,17 @@
 
 `GET .../pods/<name>/log?container=<c>&follow=true` streams the container's output until it exits
 (or from the start, all of it, when it has already exited); lines go to the attempt's log stream
-as under Docker. A follower of an adopted attempt skips the lines an earlier server stored. The
-pod is deleted only after its followers are done, since its logs go with it.
+as under Docker. A follower of an adopted attempt skips the lines an earlier server stored. A
+stream that ended before its container did (a dropped connection, an API server restart) is read
+once more after the pod has ended (`catch_up`), skipping what is stored. The pod is deleted only
+after its followers are done, since its logs go with it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from emulator.executors.base import LogTarget
@@ -39,6 +42,8 @@ class LogFollower:
         self._writer = LineWriter(store, target)
         self._core = core
         self._where = (pod_name, namespace, container)
+        self._log_store, self._target = log_store, target
+        self.finished_at: float | None = None  # time.monotonic() when its stream ended
         self._thread = threading.Thread(target=self._follow, name="kubernetes-logs", daemon=True)
 
     def start(self) -> None:
@@ -47,6 +52,13 @@ class LogFollower:
 
     def wait(self, timeout_seconds: float) -> None:
         self._thread.join(timeout_seconds)
+
+    def catch_up(self) -> LogFollower:
+        """A follower that reads the whole log again, skipping every line stored so far."""
+        pod_name, namespace, container = self._where
+        return LogFollower(
+            self._core, namespace, pod_name, container, self._log_store, self._target, resume=True
+        )
 
     def _follow(self) -> None:
         pod_name, namespace, container = self._where
@@ -69,3 +81,4 @@ class LogFollower:
             )
         finally:
             self._writer.finish()
+            self.finished_at = time.monotonic()
