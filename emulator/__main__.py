@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from emulator.app import close_app, create_app, runtime_of
+    from emulator.executors.kubernetes.clusters import KubernetesUnavailableError
     from emulator.serving import start_callback_listener
     from emulator.stores.sqlite import StateDirectoryInUseError
     from emulator.testing.server import ServerThread
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         app = create_app(settings)
-    except StateDirectoryInUseError as error:
+    except (StateDirectoryInUseError, KubernetesUnavailableError) as error:
         print(f"batch-emulator: {error}", file=sys.stderr)
         return 2  # the socket closes with the process; serve_forever never ran, so no shutdown()
     try:

@@ -75,3 +75,29 @@ def test_eks_compute_environments_run_pods_and_the_others_run_locally(server, ku
     assert pod["metadata"]["namespace"] == "batch-jobs"
     assert pod["metadata"]["labels"]["batch.amazonaws.com/job-id"] == eks_job["jobId"]
     assert log_lines(logs, describe(batch, local_job["jobId"])) == ["from this host"]
+
+
+def test_a_kubeconfig_that_cannot_be_loaded_stops_the_server_at_start_with_the_reason(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "no-such-kubeconfig"
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            "0",
+            "--executor",
+            "kubernetes",
+            "--kubeconfig",
+            str(missing),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode == 2
+    assert f"cannot load kubeconfig context '(current)' from {missing}" in finished.stderr
