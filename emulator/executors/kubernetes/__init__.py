@@ -10,9 +10,11 @@ cluster runs the attempts. The modules, from the edge inwards:
 - `status`     a Pod's status read as the executor's updates (pure)
 - `watch`      one watch per cluster and namespace, with a periodic relist as backstop
 - `logs`       container output followed into the LogStore
+- `adoption`   the labels that find the emulator's pods again after a restart; leftovers
 - `executor`   the Executor itself: create, follow, delete, adopt after a restart, clean up
 - `routing`    EKS compute environments to the cluster, the others to the local executor
 
-The official `kubernetes` client is imported only by `clusters`, `watch`, `logs` and `executor`,
-and only when a Kubernetes executor is built (the `kubernetes` extra).
+The official `kubernetes` client is imported only by `clusters` and `executor`, and only when a
+Kubernetes executor is built (the `kubernetes` extra); the other modules call the client objects
+they are given.
 """

@@ -23,10 +23,7 @@ adopted (attempts of jobs that ended, were deleted, or were lost while no server
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
@@ -35,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
+from emulator.executors.kubernetes import adoption
 from emulator.executors.kubernetes.clusters import Clusters, KubernetesUnavailableError
 from emulator.executors.kubernetes.logs import LogFollower
 from emulator.executors.kubernetes.placement import Placement, Placements
 from emulator.executors.kubernetes.pods import (
-    ATTEMPT_ANNOTATION,
     CONTAINER_NAME,
     label_value,
     pod_manifest,
@@ -51,10 +48,6 @@ from emulator.stores.base import LogStore
 
 logger = logging.getLogger(__name__)
 
-MANAGED_LABEL = "batch-emulator.managed"
-ATTEMPT_LABEL = "batch-emulator.attempt"
-INSTANCE_LABEL = "batch-emulator.instance"
-STATE_LABEL = "batch-emulator.state"
 # How long an ended attempt waits for its containers' output before it is reported anyway.
 LOG_DRAIN_SECONDS = 15.0
 CLOSE_GRACE_SECONDS = 5
@@ -94,7 +87,7 @@ class KubernetesExecutor:
         self._grace_seconds = max(0, round(stop_timeout_seconds))
         self._relist_seconds = relist_seconds
         self._instance_id = uuid.uuid4().hex[:16]
-        self._state = _state_key(state_dir) if state_dir else ""
+        self._state = adoption.state_key(state_dir) if state_dir else ""
         self._attempts: dict[str, _Attempt] = {}
         self._by_pod: dict[str, str] = {}  # pod name -> attempt id
         self._watches: dict[tuple[str, str], PodWatch] = {}
@@ -167,11 +160,13 @@ class KubernetesExecutor:
         placement = self.placements.of(request)
         try:
             core = self._core(placement)
-            pods, _ = self._watch_for(placement, core).list_pods()
+            pods = adoption.list_pods(
+                core, placement.namespace, adoption.attempt_selector(request.attempt_id)
+            )
         except Exception as exc:  # no cluster, no API: the attempt is lost like a host
             logger.warning("job %s: cannot look for attempt %s: %s", request.job_id, request.attempt_id, exc)
             return False
-        found = [p for p in pods if _attempt_of(p) == request.attempt_id]
+        found = [p for p in pods if adoption.attempt_of(p) == request.attempt_id]
         if len(found) != 1:
             return False
         name = found[0]["metadata"]["name"]
@@ -181,29 +176,29 @@ class KubernetesExecutor:
                 return False
             self._attempts[request.attempt_id] = attempt
             self._by_pod[name] = request.attempt_id
+        self._watch_for(placement, core)
         logger.info("job %s: adopted attempt %s in pod %s", request.job_id, request.attempt_id, name)
         self._on_pod("ADDED", found[0])
         return True
 
     def remove_leftovers(self) -> None:
         """Delete the pods of this state directory that no adopted attempt owns, in every
-        namespace this emulator watches."""
+        namespace a compute environment names."""
         if not self._state:
             return
         with self._lock:
-            watches = list(self._watches.items())
             live = set(self._attempts)
-        for (context, namespace), watch in watches:
+        for context, namespace in self.placements.namespaces():
             try:
-                pods, _ = watch.list_pods()
+                pods = adoption.list_pods(
+                    self._core_for(context), namespace, {adoption.STATE_LABEL: self._state}
+                )
             except Exception as exc:
                 logger.warning("could not list leftover pods in %s: %s", namespace, exc)
                 continue
-            for pod in pods:
-                labels = (pod.get("metadata") or {}).get("labels") or {}
-                if labels.get(STATE_LABEL) == self._state and _attempt_of(pod) not in live:
-                    logger.info("removing leftover pod %s/%s", namespace, pod["metadata"]["name"])
-                    self._delete_pod(context, namespace, pod["metadata"]["name"], 0)
+            for name in adoption.leftovers(pods, self._state, live):
+                logger.info("removing leftover pod %s/%s", namespace, name)
+                self._delete_pod(context, namespace, name, 0)
 
     # -- creating and deleting, on the pool -------------------------------------------------------
 
@@ -250,7 +245,7 @@ class KubernetesExecutor:
 
     def _delete_pod(self, context: str, namespace: str, name: str, grace_seconds: int) -> None:
         try:
-            core = _core_api(self._clusters.client(context))
+            core = self._core_for(context)
             core.delete_namespaced_pod(
                 name,
                 namespace,
@@ -386,7 +381,10 @@ class KubernetesExecutor:
     # -- plumbing -------------------------------------------------------------------------------------
 
     def _core(self, placement: Placement) -> Any:
-        return _core_api(self._clusters.client(placement.context))
+        return self._core_for(placement.context)
+
+    def _core_for(self, context: str) -> Any:
+        return _core_api(self._clusters.client(context))
 
     def _watch_for(self, placement: Placement, core: Any) -> PodWatch:
         key = (placement.context, placement.namespace)
@@ -396,7 +394,7 @@ class KubernetesExecutor:
                 watch = self._watches[key] = PodWatch(
                     core,
                     placement.namespace,
-                    {MANAGED_LABEL: "true"},
+                    {adoption.MANAGED_LABEL: "true"},
                     self._on_pod,
                     lambda pods, listed_at: self._on_list(
                         pods, listed_at, placement.namespace, placement.context
@@ -408,12 +406,12 @@ class KubernetesExecutor:
 
     def _own_labels(self, request: ExecutionRequest) -> dict[str, str]:
         labels = {
-            MANAGED_LABEL: "true",
-            ATTEMPT_LABEL: label_value(request.attempt_id),
-            INSTANCE_LABEL: self._instance_id,
+            adoption.MANAGED_LABEL: "true",
+            adoption.ATTEMPT_LABEL: label_value(request.attempt_id),
+            adoption.INSTANCE_LABEL: self._instance_id,
         }
         if self._state:
-            labels[STATE_LABEL] = self._state
+            labels[adoption.STATE_LABEL] = self._state
         return labels
 
     def _submit(self, work: Callable[..., None], *args: Any) -> None:
@@ -437,10 +435,6 @@ def _core_api(api_client: Any) -> Any:
     from kubernetes import client
 
     return client.CoreV1Api(api_client)
-
-
-def _attempt_of(pod: Mapping[str, Any]) -> str | None:
-    return ((pod.get("metadata") or {}).get("annotations") or {}).get(ATTEMPT_ANNOTATION)
 
 
 def _log_target(request: ExecutionRequest, name: str, is_init: bool):
@@ -470,10 +464,3 @@ def _explain(exc: Exception) -> str:
     except (ValueError, AttributeError):
         message = None
     return f"{status} {getattr(exc, 'reason', '')}: {message or body or ''}".strip()
-
-
-def _state_key(state_dir: str) -> str:
-    """Names the state directory in a label: the pods of an earlier server on the same directory
-    (same host) are this one's to adopt or remove; another emulator's are left alone."""
-    where = f"{socket.gethostname()}:{os.path.abspath(state_dir)}"
-    return hashlib.sha256(where.encode()).hexdigest()[:16]

@@ -72,6 +72,17 @@ class Placements:
             timeout_seconds=job.timeout_seconds if job is not None else None,
         )
 
+    def namespaces(self) -> list[tuple[str, str]]:
+        """(context, namespace) of every EKS compute environment, and the default context's
+        `default` namespace (where the pods of other compute environments go)."""
+        found = {(self._contexts.default, DEFAULT_NAMESPACE)}
+        for document in self._resources.list(COMPUTE_ENVIRONMENT_KIND):
+            eks = document.get("eksConfiguration") or {}
+            if eks:
+                context = self._contexts.context_for(eks.get("eksClusterArn"))
+                found.add((context, eks.get("kubernetesNamespace") or DEFAULT_NAMESPACE))
+        return sorted(found)
+
     def is_eks_environment(self, request: ExecutionRequest) -> bool:
         return self.of(request).is_eks_environment
 
