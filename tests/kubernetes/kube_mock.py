@@ -358,3 +358,24 @@ def env_of(pod: Mapping[str, Any], container: int = 0) -> dict[str, str]:
 def iter_labels(pods: list[Mapping[str, Any]]) -> Iterator[Mapping[str, str]]:
     for pod in pods:
         yield pod["metadata"].get("labels") or {}
+
+
+def assert_aws_batch_pod(pod: Mapping[str, Any], job_id: str, attempt: int = 1) -> None:
+    """The shape AWS Batch on EKS documents for a job's pod: its name, the three
+    `batch.amazonaws.com/*` labels, `restartPolicy: Never`, the `AWS_BATCH_*` environment in every
+    container, and each application container's memory limit."""
+    from emulator.executors.kubernetes.pods import label_value
+
+    metadata, spec = pod["metadata"], pod["spec"]
+    assert metadata["name"].startswith("aws-batch.")
+    assert metadata["labels"]["batch.amazonaws.com/job-id"] == label_value(job_id)
+    assert {"batch.amazonaws.com/compute-environment-uuid", "batch.amazonaws.com/node-uid"} <= set(
+        metadata["labels"]
+    )
+    assert spec["restartPolicy"] == "Never"
+    for index, container in enumerate(spec["containers"]):
+        environment = env_of(pod, index)
+        assert environment["AWS_BATCH_JOB_ID"] == job_id
+        assert environment["AWS_BATCH_JOB_ATTEMPT"] == str(attempt)
+        assert {"AWS_BATCH_JQ_NAME", "AWS_BATCH_CE_NAME"} <= set(environment)
+        assert "memory" in container["resources"]["limits"]

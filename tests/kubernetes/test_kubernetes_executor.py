@@ -17,7 +17,7 @@ import kmock
 import pytest
 from botocore.config import Config
 from kit import assert_no_server_errors, create_queue, describe, eventually, log_lines, serving
-from kube_mock import Outcome, env_of
+from kube_mock import Outcome, assert_aws_batch_pod, env_of
 
 from emulator.config import Settings
 from emulator.testing.server import ServerThread
@@ -110,7 +110,7 @@ def test_container_job_succeeds_with_its_log_and_the_documented_pod_shape(server
     assert job["container"]["exitCode"] == 0
     assert log_lines(logs, job) == ["hello", "world"]
     [pod] = kube_api.created_pods()
-    assert pod["metadata"]["name"].startswith("aws-batch.")
+    assert_aws_batch_pod(pod, job_id)
     assert pod["metadata"]["namespace"] == "default"
     labels = pod["metadata"]["labels"]
     assert labels["batch.amazonaws.com/job-id"] == job_id
@@ -167,6 +167,7 @@ def test_eks_job_runs_its_pod_properties_as_given_and_reports_pod_and_node(serve
 
     assert job["status"] == "SUCCEEDED", job.get("statusReason")
     [pod] = kube_api.created_pods()
+    assert_aws_batch_pod(pod, job_id)
     assert pod["metadata"]["namespace"] == "batch-jobs"
     assert pod["metadata"]["labels"]["team"] == "data"
     assert pod["metadata"]["labels"]["batch.amazonaws.com/job-id"] == job_id
@@ -217,6 +218,8 @@ def test_array_of_ten_succeeds_never_holding_more_pods_than_max_vcpus_allows(
     assert job["status"] == "SUCCEEDED", job.get("statusReason")
     assert job["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 10
     created = kube_api.created_pods()
+    for pod in created:
+        assert_aws_batch_pod(pod, env_of(pod)["AWS_BATCH_JOB_ID"])
     assert sorted(env_of(pod)["AWS_BATCH_JOB_ARRAY_INDEX"] for pod in created) == sorted(
         str(i) for i in range(10)
     )
@@ -256,6 +259,8 @@ def test_two_node_parallel_job_succeeds_with_the_main_pod_address_on_the_other_n
 
     assert job["status"] == "SUCCEEDED", job.get("statusReason")
     main, other = sorted(kube_api.created_pods(), key=lambda pod: env_of(pod)["AWS_BATCH_JOB_NODE_INDEX"])
+    assert_aws_batch_pod(main, f"{job_id}#0")
+    assert_aws_batch_pod(other, f"{job_id}#1")
     assert env_of(main)["AWS_BATCH_JOB_NUM_NODES"] == "2"
     assert "AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS" not in env_of(main)
     assert env_of(other)["AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS"].startswith("10.244.0.")
@@ -283,6 +288,7 @@ def test_timeout_deletes_the_pod_with_its_grace_period_and_fails_the_job(server,
     assert len(job["attempts"]) == 1  # a timeout is not retried
     assert job["attempts"][0]["container"]["exitCode"] == 143  # SIGTERM within the grace period
     [pod] = kube_api.created_pods()
+    assert_aws_batch_pod(pod, job_id)
     assert pod["spec"]["terminationGracePeriodSeconds"] == 2  # --stop-timeout-seconds
     assert pod["spec"]["activeDeadlineSeconds"] >= 1
     first_delete = deletions(kube_api)[0]
@@ -306,6 +312,8 @@ def test_terminate_job_deletes_the_pod_and_fails_the_job_with_the_callers_reason
     assert job["status"] == "FAILED"
     assert job["statusReason"] == "Stopped by the test"
     assert job["attempts"][0]["container"]["exitCode"] == 143
+    [pod] = kube_api.created_pods()
+    assert_aws_batch_pod(pod, job_id)
     assert deletions(kube_api)[0].params.get("gracePeriodSeconds") == "2"
     eventually(lambda: kube_api.pods() == [], what="the pod to be deleted")
 
@@ -328,6 +336,8 @@ def test_an_image_that_cannot_be_pulled_fails_the_attempt_with_cannot_pull_conta
     assert "registry.example/missing:1" in reason
     assert "exitCode" not in job["container"]
     assert "startedAt" not in job
+    [pod] = kube_api.created_pods()
+    assert_aws_batch_pod(pod, job_id)
     eventually(lambda: kube_api.pods() == [], what="the pod that cannot start to be deleted")
 
 
@@ -337,10 +347,11 @@ def test_an_oom_killed_container_ends_with_aws_out_of_memory_reason(server, kube
     create_queue(batch, "q", "ce")
     container_definition(batch, "hungry", ["true"])
 
-    job = wait_until_ended(
-        batch, batch.submit_job(jobName="h", jobQueue="q", jobDefinition="hungry")["jobId"]
-    )
+    job_id = batch.submit_job(jobName="h", jobQueue="q", jobDefinition="hungry")["jobId"]
+    job = wait_until_ended(batch, job_id)
 
     assert job["status"] == "FAILED"
     assert job["container"]["exitCode"] == 137
     assert job["container"]["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+    [pod] = kube_api.created_pods()
+    assert_aws_batch_pod(pod, job_id)
