@@ -106,14 +106,16 @@ class Runtime:
 
 
 def build_executors(
-    settings: Settings, clock: Clock, logs: LogStore
+    settings: Settings, clock: Clock, logs: LogStore, resources: ResourceStore | None = None
 ) -> tuple[FaultInjectingExecutor, TrainingRunner | None]:
     """The job executor and, with Docker, the one service jobs run training images on."""
     from emulator.executors.factory import create_executor, create_training_runner, resolve_executor_kind
 
     kind = resolve_executor_kind(settings)  # "auto" is decided once, for both
     resolved = replace(settings, executor=kind)
-    executor = FaultInjectingExecutor(create_executor(resolved, clock=clock, log_store=logs))
+    executor = FaultInjectingExecutor(
+        create_executor(resolved, clock=clock, log_store=logs, resources=resources)
+    )
     return executor, create_training_runner(resolved, executor_kind=kind, log_store=logs)
 
 
@@ -148,7 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Wall time that the test controls can pause and move forward (simulated runs, timeouts).
     clock = clock or ControllableClock()
     resources, logs, job_store, database = open_stores(settings, clock)
-    executor, training_runner = build_executors(settings, clock, logs)
+    executor, training_runner = build_executors(settings, clock, logs, resources)
     engine = Engine(
         clock=clock,
         executor=executor,
@@ -158,6 +160,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         gpus=settings.resolved_gpus(),
         mnp_stop_grace_seconds=settings.mnp_stop_grace_seconds,
     )
+    read_jobs_from = getattr(executor.inner, "read_jobs_from", None)
+    if callable(read_jobs_from):  # a Kubernetes executor reads each job's pod properties and timeout
+        read_jobs_from(engine.get_job)
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
     batch = BatchProvider(

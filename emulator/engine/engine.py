@@ -1094,7 +1094,7 @@ class Engine:
             # ran, so it gets no RUNNING status, no startedAt and no log stream.
             update = replace(update, kind=UpdateKind.FAILED_TO_START)
         if update.kind is not UpdateKind.FAILED_TO_START and job.status is JobStatus.STARTING:
-            job = self._mark_running(job, update.attempt_id, now, update.private_ipv4)
+            job = self._mark_running(job, update.attempt_id, now, update.private_ipv4, update.node_name)
             if job.is_node and job.multinode.is_main_node:
                 self._main_node_running(job, now, start_others=update.kind is UpdateKind.RUNNING)
         if update.kind is UpdateKind.RUNNING:
@@ -1107,7 +1107,14 @@ class Engine:
         else:
             self._end_attempt(job, update, now, status_reason)
 
-    def _mark_running(self, job: Job, attempt_id: str, now: int, private_ipv4: str | None = None) -> Job:
+    def _mark_running(
+        self,
+        job: Job,
+        attempt_id: str,
+        now: int,
+        private_ipv4: str | None = None,
+        node_name: str | None = None,
+    ) -> Job:
         current = job.current_attempt
         attempt = replace(
             current,
@@ -1115,6 +1122,7 @@ class Engine:
             log_stream_name=None if job.task is not None else _log_stream(job, current.task_id),
             containers=_task_log_streams(job, current.task_id),
             private_ipv4=private_ipv4,
+            node_name=node_name,
         )
         job = self._transition(job, JobStatus.RUNNING, now, started_at_ms=now, current_attempt=attempt)
         if job.timeout_seconds:

@@ -289,6 +289,7 @@ class Attempt:
     # ECS-/EKS-properties jobs: one result per task container, in task order.
     containers: tuple[ContainerResult, ...] = ()
     private_ipv4: str | None = None  # the attempt's address on its network (MNP nodes)
+    node_name: str | None = None  # the Kubernetes node its pod ran on (Kubernetes executor only)
     gpu_ids: tuple[int, ...] = ()  # host GPU indexes held while placed
 
 

@@ -67,7 +67,7 @@ import requests.exceptions
 
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
 from emulator.executors.container_files import build_archive, read_archive_file
-from emulator.executors.output import LineWriter
+from emulator.executors.output import LineWriter, SkippingLogStore, stored_line_count
 from emulator.executors.tasks import TaskPlan
 from emulator.stores.base import LogStore
 
@@ -275,14 +275,7 @@ class DockerExecutor:
             logger.warning("could not remove what earlier emulators left: %s", exc)
 
     def _stored_line_count(self, request: ExecutionRequest) -> int:
-        target = request.log
-        try:
-            stored = self._log_store.read_events(  # type: ignore[attr-defined]
-                target.account_id, target.region, target.group, target.stream, limit=1 << 62
-            )
-        except LookupError:
-            return 0
-        return len(stored)
+        return stored_line_count(self._log_store, request.log)
 
     def _follow_adopted(self, attempt: _Attempt, skip_lines: int) -> None:
         self._run_to_end(
@@ -300,7 +293,7 @@ class DockerExecutor:
                 self._submit_stop(attempt, self._stop_timeout_seconds)
         self._updates_ready()
         # The container's log holds every line since it started; those already stored are skipped.
-        output = LineWriter(_SkippingLogStore(self._log_store, skip_lines), request.log)
+        output = LineWriter(SkippingLogStore(self._log_store, skip_lines), request.log)
         exit_code, oom_killed = _follow_to_exit(container, output)
         if oom_killed:
             return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON)
@@ -820,26 +813,6 @@ def _remove_network(network: Any) -> None:
         pass
     except docker.errors.APIError as exc:  # still in use: a container outlived its attempt
         logger.warning("could not remove network %s: %s", network.name, _explain(exc))
-
-
-class _SkippingLogStore:
-    """Passes events on to `store` once the first `count` have gone by: an adopted container's
-    log is read again from its start, and the lines an earlier server stored must not repeat."""
-
-    def __init__(self, store: LogStore, count: int) -> None:
-        self._store = store
-        self._left = count
-
-    def ensure_stream(self, account_id: str, region: str, group: str, stream: str) -> None:
-        self._store.ensure_stream(account_id, region, group, stream)
-
-    def put_events(
-        self, account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]
-    ) -> None:
-        dropped = min(self._left, len(events))
-        self._left -= dropped
-        if events[dropped:]:
-            self._store.put_events(account_id, region, group, stream, events[dropped:])
 
 
 def _stopped_before_start(request: ExecutionRequest) -> ExecutionUpdate:
