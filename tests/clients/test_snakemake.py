@@ -2,9 +2,9 @@
 job definition (with `tags: {}` when none are configured) and submits the job through the plugin's
 BatchClient; the Executor's status check and clean-up (terminate, deregister) follow it to the end.
 
-The Executor itself needs a running Snakemake workflow, and a full `snakemake --executor aws-batch`
-run needs a default storage provider (S3), which the emulator does not serve; its methods are called
-here on a stand-in that has only what they use.
+The Executor itself needs a running Snakemake workflow, so its methods are called here on a stand-in
+that has only what they use, which lets each call be checked on its own; test_snakemake_workflow.py
+runs the whole `snakemake --executor aws-batch` command.
 """
 
 from __future__ import annotations
