@@ -18,8 +18,10 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.account.front import AccountFront
+from emulator.account.job_credentials import job_credentials
 from emulator.account.moto_gateway import reset_moto
 from emulator.account.routing import OurServices
+from emulator.account.secret_store import resolve_secrets
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
@@ -157,6 +159,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         endpoint_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         gpus=settings.resolved_gpus(),
         mnp_stop_grace_seconds=settings.mnp_stop_grace_seconds,
+        # Jobs call the emulator back in their own account and read their secrets from it.
+        job_credentials=job_credentials(default_account_id=settings.account_id, auth_keys=settings.auth_keys),
+        resolve_secrets=resolve_secrets,
     )
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
