@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from emulator.account.front import AccountFront
 from emulator.account.job_credentials import job_credentials
 from emulator.account.moto_gateway import reset_moto
+from emulator.account.references import MotoReferences
 from emulator.account.routing import OurServices
 from emulator.account.secret_store import resolve_secrets
 from emulator.bootstrap import bootstrap
@@ -166,7 +167,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
     batch = BatchProvider(
-        store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
+        store=resources,
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        service_engine=service_engine,
+        references=MotoReferences() if settings.validate_references else None,
     )
     runtime = Runtime(
         settings,
