@@ -13,13 +13,18 @@ A reference that cannot be read fails the attempt with the reason the ECS agent 
 `ResourceInitializationError: unable to pull secrets or registry auth: execution resource
 retrieval failed: unable to retrieve secrets from ssm: ... invalid parameters: <names>`, or
 `... unable to retrieve secret from asm: ... failed to fetch secret <arn> from secrets manager:
-ResourceNotFoundException: ...`. moto is imported only when a job with secrets starts.
+ResourceNotFoundException: ...`.
+
+Reads run on the engine's pass, under its lock. A moto backend module that was never imported
+holds nothing (nobody created a parameter or a secret), so it is not imported here just to say
+so: importing moto's SSM takes seconds, which would hold up every job.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +43,8 @@ INVALID_ASM_ARN = (
     "an invalid ARN format for the AWS Secrets Manager secret was specified. "
     "Specify a valid ARN and try again."
 )
+SSM_MODULE = "moto.ssm.models"
+SECRETS_MANAGER_MODULE = "moto.secretsmanager.models"
 _ASM_ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:<id>
 _ASM_ARN_WITH_KEY_PARTS = 10  # ... :<json-key>:<version-stage>:<version-id>
 
@@ -85,6 +92,8 @@ def _parameter_location(account_id: str, region: str, reference: str) -> tuple[s
 
 
 def _parameter_value(account_id: str, region: str, name: str) -> str | None:
+    if SSM_MODULE not in sys.modules:
+        return None  # nobody ever created a parameter
     from moto.ssm.models import ssm_backends
 
     try:
@@ -102,6 +111,10 @@ def _read_secret(reference: str) -> str:
     secret_id, json_key, version_stage, version_id = _secret_request(reference)
     parts = secret_id.split(":")
     try:
+        if SECRETS_MANAGER_MODULE not in sys.modules:  # nobody ever created a secret
+            raise _NoSuchSecretError(
+                "ResourceNotFoundException", "Secrets Manager can't find the specified secret."
+            )
         from moto.secretsmanager.models import secretsmanager_backends
 
         backend = secretsmanager_backends[parts[4]][parts[3]]
@@ -147,6 +160,14 @@ def _json_value(secret_id: str, text: str, json_key: str) -> str:
 def _as_text(value: Any) -> str:
     """A JSON value as the agent prints it (Go's %v): strings bare, other values as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+class _NoSuchSecretError(Exception):
+    """What moto's Secrets Manager raises for a secret it does not hold, where it was never loaded."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type, self.message = error_type, message
 
 
 def _described(error: Exception) -> str:
