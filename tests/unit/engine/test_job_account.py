@@ -10,7 +10,7 @@ from engine_kit import make_world, submission
 
 from emulator.engine.engine import TASK_FAILED_TO_START
 from emulator.engine.job_account import SecretUnavailableError
-from emulator.engine.records import JobStatus, RetryPolicy, TaskContainer, TaskSpec
+from emulator.engine.records import JobStatus, MultiNode, NodeSpec, RetryPolicy, TaskContainer, TaskSpec
 
 MISSING = (
     "ResourceInitializationError: unable to pull secrets or registry auth: ... invalid parameters: /gone"
@@ -139,3 +139,20 @@ def test_credentials_the_job_sets_itself_win():
 
     environment = started_request(world, job.job_id).environment
     assert (environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"]) == ("mine", "mine too")
+
+
+def test_a_multi_node_job_whose_main_node_cannot_read_its_secret_fails_with_the_reason():
+    world = make_world(resolve_secrets=Account({}).resolve)
+    sub = submission("mnp")
+    node = NodeSpec(
+        replace(sub.container, secrets=(("TOKEN", "/gone"),)), {"container": {"image": "busybox"}}
+    )
+    totals = replace(sub.container, vcpus=2.0)
+    job = world.engine.submit(replace(sub, container=totals, multinode=MultiNode(2, 0, (node, node))))
+    world.passes(2)
+
+    parent = world.job(job.job_id)
+    assert parent.status is JobStatus.FAILED
+    assert parent.attempts[-1].reason == MISSING
+    assert [world.status(f"{job.job_id}#{n}") for n in range(2)] == [JobStatus.FAILED, JobStatus.FAILED]
+    assert world.executor._runs == {}
