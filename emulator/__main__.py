@@ -98,6 +98,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.add_argument(
             flag, action="store_true", default=None, help=f"refuse job definitions that ask for {what}"
         )
+    parser.add_argument(
+        "--validate-references",
+        dest="validate_references",
+        action="store_true",
+        default=None,
+        help="check that the IAM roles, instance profiles, subnets and security groups compute "
+        "environments and job definitions name exist in the account",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     return parser.parse_args(argv)
 

@@ -18,8 +18,11 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.account.front import AccountFront
+from emulator.account.job_credentials import job_credentials
 from emulator.account.moto_gateway import reset_moto
+from emulator.account.references import MotoReferences
 from emulator.account.routing import OurServices
+from emulator.account.secret_store import resolve_secrets
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
@@ -159,6 +162,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         endpoint_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         gpus=settings.resolved_gpus(),
         mnp_stop_grace_seconds=settings.mnp_stop_grace_seconds,
+        # Jobs call the emulator back in their own account and read their secrets from it.
+        job_credentials=job_credentials(default_account_id=settings.account_id, auth_keys=settings.auth_keys),
+        resolve_secrets=resolve_secrets,
     )
     read_jobs_from = getattr(executor.inner, "read_jobs_from", None)
     if callable(read_jobs_from):  # a Kubernetes executor reads each job's pod properties and timeout
@@ -166,7 +172,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
     batch = BatchProvider(
-        store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
+        store=resources,
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        service_engine=service_engine,
+        references=MotoReferences() if settings.validate_references else None,
     )
     runtime = Runtime(
         settings,

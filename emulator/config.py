@@ -51,6 +51,9 @@ class Settings:
     # SQLite `synchronous` for the state file (EMULATOR_STATE_SYNC): NORMAL survives the server
     # being killed, FULL also a power cut (an fsync per commit).
     state_sync: str = "NORMAL"
+    # Check that the roles, instance profiles, subnets and security groups compute environments and
+    # job definitions name exist in the account (EMULATOR_VALIDATE_REFERENCES).
+    validate_references: bool = False
     # GPUs this host offers to GPU jobs (EMULATOR_GPUS); None: as many as `nvidia-smi -L` lists, else 0.
     gpus: int | None = None
     # Kubernetes (EMULATOR_KUBE_CONTEXT, EMULATOR_KUBECONFIG): which kubeconfig context runs the pods

@@ -185,6 +185,9 @@ class ContainerSpec:
     log_stream_prefix: str = "default"  # the definition name, or awslogs-stream-prefix
     # EKS `command` replaces the image's entrypoint (and `args` become `command`); None keeps it.
     entrypoint: tuple[str, ...] | None = None
+    # `secrets` as (variable name, valueFrom): references only; the values are read from the
+    # account when an attempt starts (engine/job_account.py) and never stored.
+    secrets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

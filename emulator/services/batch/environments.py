@@ -14,6 +14,7 @@ from typing import Any
 from emulator.engine.records import ComputeEnvironment
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, errors, lifecycle, rules, tokens
+from emulator.services.batch.references import compute_environment_problem
 from emulator.services.batch.resources import SEQUENCE, ResourceAccess
 from emulator.services.batch.tags import get_tags, set_tags
 
@@ -165,6 +166,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             "uuid": cluster_uuid,
             "context": context,
         }
+        self._check_references(ctx, document)
         with self.store.lock:
             existing = self.live_documents(KIND, ctx)
             if any(other["computeEnvironmentName"] == compute_environment_name for other in existing):
@@ -215,6 +217,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
                 document["updatePolicy"] = {**document.get("updatePolicy", {}), **update_policy}
             if context is not None:
                 document["context"] = context
+            self._check_references(ctx, document)
             lifecycle.begin(document, lifecycle.UPDATING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, document["_arn"], document)
         self._publish_environment(document)
@@ -289,7 +292,20 @@ class ComputeEnvironmentOperations(ResourceAccess):
         view["tags"] = get_tags(self.store, document["_arn"])
         if view["status"] == lifecycle.VALID:
             view["statusReason"] = HEALTHY
+        elif view["status"] == lifecycle.INVALID:
+            view["statusReason"] = document[lifecycle.INVALID_REASON]
         return view
+
+    def _check_references(self, ctx: RequestContext, document: dict[str, Any]) -> None:
+        """With --validate-references, record why the CE will settle INVALID (or that it will not:
+        an update may repair it). Without, nothing is checked (services/batch/references.py)."""
+        if self.references is None:
+            return
+        problem = compute_environment_problem(self.references, ctx.account_id, ctx.region, document)
+        if problem is None:
+            document.pop(lifecycle.INVALID_REASON, None)
+        else:
+            document[lifecycle.INVALID_REASON] = problem
 
     def _check_type_members(
         self, ce_type: str, resources: dict[str, Any] | None, unmanaged: int | None
@@ -312,8 +328,9 @@ class ComputeEnvironmentOperations(ResourceAccess):
                 arn=document["_arn"],
                 name=document["computeEnvironmentName"],
                 is_enabled=document["state"] == "ENABLED",
-                # CREATING/UPDATING count as usable: the engine is told once, not at each settle.
-                is_valid=status != lifecycle.INVALID,
+                # CREATING/UPDATING count as usable: the engine is told once, not at each settle;
+                # unless the CE is bound to settle INVALID.
+                is_valid=status != lifecycle.INVALID and not document.get(lifecycle.INVALID_REASON),
                 max_vcpus=resources.get("maxvCpus") if document["type"] == "MANAGED" else None,
                 is_fargate=is_fargate(document),
             )

@@ -23,6 +23,7 @@ from emulator.services.batch.jobs import JobOperations
 from emulator.services.batch.policies import SchedulingPolicyOperations
 from emulator.services.batch.queues import JobQueueOperations
 from emulator.services.batch.quota_shares import QuotaShareOperations
+from emulator.services.batch.references import AccountReferences
 from emulator.services.batch.service_environments import ServiceEnvironmentOperations
 from emulator.services.batch.service_jobs import ServiceJobOperations
 from emulator.services.batch.tags import TagOperations
@@ -50,8 +51,10 @@ class BatchProvider(
         settings: Settings,
         clock: Clock,
         service_engine: ServiceJobEngine | None = None,
+        references: AccountReferences | None = None,
     ) -> None:
         self.store = store
+        self.references = references
         self.engine = engine
         self.settings = settings
         self.clock = clock

@@ -13,6 +13,7 @@ from emulator.config import Settings
 from emulator.engine.clock import Clock
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, lifecycle
+from emulator.services.batch.references import AccountReferences
 from emulator.stores.resources import MemoryResourceStore
 
 SEQUENCE = "_seq"
@@ -24,6 +25,8 @@ class ResourceAccess:
     engine: Any
     settings: Settings
     clock: Clock
+    # What exists in the account, with --validate-references; None: references are not checked.
+    references: AccountReferences | None
     _sequence: itertools.count
 
     def now_ms(self) -> int:

@@ -183,6 +183,7 @@ def container_spec(
         ),
         log_group=log_options.get("awslogs-group", DEFAULT_LOG_GROUP),
         log_stream_prefix=log_options.get("awslogs-stream-prefix", definition_name[:MAX_STREAM_PREFIX]),
+        secrets=tuple((s.get("name", ""), s.get("valueFrom", "")) for s in container.get("secrets") or []),
     )
 
 
