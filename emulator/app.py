@@ -35,12 +35,8 @@ from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
 from emulator.server_errors import ServerErrors
-from emulator.services.batch.events import (
-    EventBuffer,
-    JobEventPublisher,
-    ServiceJobEventPublisher,
-    WebhookDelivery,
-)
+from emulator.services.batch.event_delivery import EventDelivery, WebhookDelivery
+from emulator.services.batch.events import EventBuffer, JobEventPublisher, ServiceJobEventPublisher
 from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
 from emulator.services.batch.service_jobs import render_event_detail
@@ -174,17 +170,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         database=database,
         training_runner=training_runner,
     )
-    webhook = WebhookDelivery(settings.event_webhook_url) if settings.event_webhook_url else None
-    if webhook is not None:
-        webhook.start()
+    deliveries: list[EventDelivery] = []
+    if settings.event_webhook_url:
+        deliveries.append(WebhookDelivery(settings.event_webhook_url))
+    for delivery in deliveries:
+        delivery.start()
     runtime.publisher = JobEventPublisher(
-        render_detail=batch.render_job_detail, buffer=runtime.events, webhook=webhook
+        render_detail=batch.render_job_detail, buffer=runtime.events, deliveries=deliveries
     )
     engine.add_listener(runtime.publisher.on_status)
     engine.add_blocked_listener(runtime.publisher.on_blocked)
     # Service-job events go to the same buffer and webhook.
     runtime.service_publisher = ServiceJobEventPublisher(
-        render_detail=render_event_detail, buffer=runtime.events, webhook=webhook
+        render_detail=render_event_detail, buffer=runtime.events, deliveries=deliveries
     )
     service_engine.add_listener(runtime.service_publisher.on_status)
     service_engine.add_blocked_listener(runtime.service_publisher.on_blocked)
@@ -329,6 +327,6 @@ def close_app(app: Flask) -> None:
         runtime.training_runner.close()
     runtime.executor.close()
     if runtime.publisher is not None:
-        runtime.publisher.close()  # the service publisher shares its webhook
+        runtime.publisher.close()  # the service publisher shares its deliveries
     if runtime.database is not None:
         runtime.database.close()
