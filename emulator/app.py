@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from emulator.account.front import AccountFront
 from emulator.account.moto_gateway import reset_moto
 from emulator.account.routing import OurServices
+from emulator.account.wiring import AccountWiring
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
@@ -76,11 +77,15 @@ class Runtime:
     database: StateDatabase | None = None
     # Where service jobs run training images (a Docker executor of their own); None: simulated.
     training_runner: TrainingRunner | None = None
+    # ECS clusters, the event bus and Step Functions' calls back (emulator/account/wiring.py).
+    account: AccountWiring | None = None
 
     def reset(self) -> None:
         """Forget every resource, job and log line; stop whatever is running. moto's resources
         too: they are the process's, shared by every app in it (emulator/account/moto_gateway.py)."""
         with self.lock:
+            if self.account is not None:
+                self.account.reset()
             reset_moto()
             self.engine.reset()
             self.batch.service_engine.reset()
@@ -156,8 +161,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
+    account = AccountWiring()
     batch = BatchProvider(
-        store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
+        store=resources,
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        service_engine=service_engine,
+        clusters=account.clusters,
     )
     runtime = Runtime(
         settings,
@@ -169,6 +180,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         batch,
         database=database,
         training_runner=training_runner,
+        account=account,
     )
     deliveries: list[EventDelivery] = []
     if settings.event_webhook_url:
@@ -273,6 +285,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         verifier=verifier,
         reset_everything=runtime.reset,
         on_error=runtime.server_errors.record,
+        before_moto=account.before_moto,
     )
     engine.start()
     service_engine.start()
@@ -328,5 +341,7 @@ def close_app(app: Flask) -> None:
     runtime.executor.close()
     if runtime.publisher is not None:
         runtime.publisher.close()  # the service publisher shares its deliveries
+    if runtime.account is not None:
+        runtime.account.close()
     if runtime.database is not None:
         runtime.database.close()
