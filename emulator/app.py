@@ -36,7 +36,7 @@ from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
 from emulator.server_errors import ServerErrors
-from emulator.services.batch.event_delivery import EventDelivery, WebhookDelivery
+from emulator.services.batch.event_delivery import EventBusDelivery, EventDelivery, WebhookDelivery
 from emulator.services.batch.events import EventBuffer, JobEventPublisher, ServiceJobEventPublisher
 from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
-    account = AccountWiring()
+    account = AccountWiring(logs=logs)
     batch = BatchProvider(
         store=resources,
         engine=engine,
@@ -182,7 +182,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         training_runner=training_runner,
         account=account,
     )
-    deliveries: list[EventDelivery] = []
+    deliveries: list[EventDelivery] = [EventBusDelivery(account.event_bus)]
     if settings.event_webhook_url:
         deliveries.append(WebhookDelivery(settings.event_webhook_url))
     for delivery in deliveries:
@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     engine.add_listener(runtime.publisher.on_status)
     engine.add_blocked_listener(runtime.publisher.on_blocked)
-    # Service-job events go to the same buffer and webhook.
+    # Service-job events go to the same buffer, bus and webhook.
     runtime.service_publisher = ServiceJobEventPublisher(
         render_detail=render_event_detail, buffer=runtime.events, deliveries=deliveries
     )
