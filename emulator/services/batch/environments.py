@@ -1,7 +1,8 @@
 """Compute environments: Create/Update/Delete/DescribeComputeEnvironments (reference §4.2, §5.1).
 
 Validation follows the managed/unmanaged and EC2/SPOT/Fargate rules with AWS's observed messages;
-the engine is told the topology after every change (`ComputeEnvironment` record). Instance-type
+the engine is told the topology after every change (`ComputeEnvironment` record), and the
+account's ECS gets the cluster named by `ecsClusterArn` at creation and loses it at deletion. Instance-type
 architecture checks and the service-role rules of infrastructure updates are not reproduced.
 """
 
@@ -177,6 +178,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             lifecycle.begin(document, lifecycle.CREATING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, arn, {k: v for k, v in document.items() if v is not None})
             set_tags(self.store, arn, tags)
+        self.clusters.add(document["ecsClusterArn"])
         self._publish_environment(document)
         return {"computeEnvironmentName": compute_environment_name, "computeEnvironmentArn": arn}
 
@@ -250,6 +252,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             lifecycle.begin(document, lifecycle.DELETING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, arn, document)
         self.engine.remove_compute_environment(arn)
+        self.clusters.remove(document["ecsClusterArn"])
         return {}
 
     def describe_compute_environments(

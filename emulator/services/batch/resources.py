@@ -7,7 +7,7 @@ Each family mixin (environments, queues, ...) inherits this; `BatchProvider.__in
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.config import Settings
 from emulator.engine.clock import Clock
@@ -20,6 +20,25 @@ SEQUENCE = "_seq"
 TAGS_KIND = "tags"
 
 
+class EcsClusters(Protocol):
+    """The account's ECS, where each compute environment's `ecsClusterArn` names a cluster
+    (emulator/account/ecs_clusters.py)."""
+
+    def add(self, cluster_arn: str) -> None: ...
+
+    def remove(self, cluster_arn: str) -> None: ...
+
+
+class NoEcsClusters:
+    """No account beside Batch (a provider built alone, in unit tests)."""
+
+    def add(self, cluster_arn: str) -> None:
+        pass
+
+    def remove(self, cluster_arn: str) -> None:
+        pass
+
+
 class ResourceAccess:
     store: MemoryResourceStore
     engine: Any
@@ -27,6 +46,7 @@ class ResourceAccess:
     clock: Clock
     # What exists in the account, with --validate-references; None: references are not checked.
     references: AccountReferences | None
+    clusters: EcsClusters
     _sequence: itertools.count
 
     def now_ms(self) -> int:
