@@ -1,0 +1,47 @@
+"""Reading the dashboard over HTTP in tests: a page's status, headers and text, 4xx included."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+UI = "/_emulator/ui"
+ACTION_HEADER = {"X-Dashboard-Action": "1"}
+
+
+@dataclass
+class Page:
+    status: int
+    headers: Any
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def fetch(
+    base_url: str,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> Page:
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    request = urllib.request.Request(f"{base_url}{UI}{path}", data=data, method=method, headers=headers or {})
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return Page(response.status, response.headers, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Page(error.code, error.headers, error.read().decode())
+
+
+def basic(access_key_id: str, secret: str) -> dict[str, str]:
+    token = base64.b64encode(f"{access_key_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
