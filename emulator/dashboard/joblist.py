@@ -9,6 +9,7 @@ creation-ordered indexes, so it costs the same at 100,000 stored jobs as at 100.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from emulator.protocol.errors import ServiceError
 from emulator.services.batch.provider import BatchProvider
 
 MAX_NAME_LENGTH = 128
+DEFAULT_PAGE_SIZE = 100  # ListJobs' default
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,22 @@ class JobPage:
     next_token: str | None
     queue_names: list[str] = field(default_factory=list)
 
+    @property
+    def is_short(self) -> bool:
+        """A name filter stopped looking before it filled the page: older jobs remain unseen."""
+        return self.next_token is not None and len(self.rows) < (
+            self.filters.max_results or DEFAULT_PAGE_SIZE
+        )
+
+    def fingerprint(self, now_ms: int) -> str:
+        """Changes whenever the rendered rows would: what the live list compares to skip a render.
+        A running job's duration grows, so a page holding one changes every second."""
+        seconds = (
+            now_ms // 1000 if any(row.started_at_ms and row.stopped_at_ms is None for row in self.rows) else 0
+        )
+        digest = hashlib.blake2b(repr((self.rows, self.next_token, seconds)).encode(), digest_size=12)
+        return digest.hexdigest()
+
 
 def parse_filters(args: MultiDict) -> JobFilters:
     statuses = tuple(value for value in args.getlist("status") if value)
@@ -99,7 +117,9 @@ def _max_results(given: str | None) -> int | None:
         raise bad_request(f"maxResults must be a whole number, got {given!r}.") from None
 
 
-def build_job_page(batch: BatchProvider, ctx: RequestContext, filters: JobFilters) -> JobPage:
+def build_job_page(
+    batch: BatchProvider, ctx: RequestContext, filters: JobFilters, *, with_queue_names: bool = True
+) -> JobPage:
     try:
         jobs, token = batch.browse_jobs(
             ctx,
@@ -112,7 +132,11 @@ def build_job_page(batch: BatchProvider, ctx: RequestContext, filters: JobFilter
         )
     except ServiceError as error:  # the ListJobs rules: unknown queue, maxResults, token
         raise (not_found if error.message.endswith("not found.") else bad_request)(error.message) from None
-    queue_names = [queue["jobQueueName"] for queue in batch.describe_job_queues(ctx)["jobQueues"]]
+    queue_names = (
+        [queue["jobQueueName"] for queue in batch.describe_job_queues(ctx)["jobQueues"]]
+        if with_queue_names
+        else []
+    )
     return JobPage(filters, [job_row(job) for job in jobs], token, queue_names)
 
 

@@ -420,3 +420,51 @@ def test_assets_ship_in_the_package():
     package = resources.files("emulator.dashboard")
     assert (package / "static" / "dashboard.js").is_file()
     assert (package / "templates" / "dashboard" / "job.html").is_file()
+
+
+def test_live_rows_answer_not_modified_until_a_row_changes(batch, emulator):
+    job_id = wait_for_job(batch, submit(batch, "done"))["jobId"]
+    first = fetch(emulator.url, "/jobs/rows?queue=default")
+    tag = first.headers["ETag"]
+
+    again = fetch(emulator.url, "/jobs/rows?queue=default", headers={"If-None-Match": tag})
+    assert again.status == 304 and again.text == ""
+
+    wait_for_job(batch, submit(batch, "newer"))
+    changed = fetch(emulator.url, "/jobs/rows?queue=default", headers={"If-None-Match": tag})
+    assert changed.status == 200 and changed.headers["ETag"] != tag
+    assert row_ids(changed.text)[1] == job_id
+
+
+def test_array_children_answer_not_modified_while_no_child_moves(batch, emulator):
+    parent = submit(batch, "array", LONG, arrayProperties={"size": 3})
+    wait_for_job(batch, f"{parent}:2", "RUNNING")
+    first = fetch(emulator.url, f"/jobs/{parent}/children")
+    assert first.json()["statuses"] == "444"
+
+    tag = {"If-None-Match": first.headers["ETag"]}
+    assert fetch(emulator.url, f"/jobs/{parent}/children", headers=tag).status == 304
+    batch.terminate_job(jobId=f"{parent}:0", reason="stop one")
+    wait_for_job(batch, f"{parent}:0", "FAILED")
+    assert fetch(emulator.url, f"/jobs/{parent}/children", headers=tag).json()["statuses"] == "644"
+
+
+def test_a_name_filter_looks_at_a_bounded_number_of_jobs_per_page(batch, emulator, monkeypatch):
+    from emulator.services.batch import observation
+
+    monkeypatch.setattr(observation, "SCAN_CHUNK", 2)
+    monkeypatch.setattr(observation, "SCAN_BUDGET", 4)
+    wanted = wait_for_job(batch, submit(batch, "wanted"))["jobId"]
+    for index in range(9):
+        wait_for_job(batch, submit(batch, f"other-{index}"))
+
+    found, short_pages, path = [], 0, "/jobs?name=want"
+    while path and not found:
+        page = fetch(emulator.url, path).text
+        found = row_ids(page)
+        short_pages += 'id="short-page"' in page
+        older = re.search(r'<a id="next-page" href="/_emulator/ui([^"]+)"', page)
+        path = older.group(1).replace("&amp;", "&") if older else ""
+
+    assert found == [wanted]
+    assert short_pages >= 2  # 10 jobs, 4 looked at a page: the match is on the third page

@@ -36,17 +36,18 @@
   /* ---- job list: the rows refresh themselves ---- */
   var rows = document.getElementById("job-rows");
   if (rows) {
-    var lastRows = null;
+    var rowsTag = null;
     var indicator = document.getElementById("live-indicator");
     poll(function () {
-      return fetch(rows.dataset.liveUrl, { credentials: "same-origin" }).then(function (response) {
-        if (indicator) indicator.classList.toggle("stale", !response.ok);
-        if (!response.ok) return true;
-        return response.text().then(function (html) {
-          if (html !== lastRows) { rows.innerHTML = html; lastRows = html; }
-          return true;
+      var headers = rowsTag ? { "If-None-Match": rowsTag } : {};
+      return fetch(rows.dataset.liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
+        .then(function (response) {
+          var fine = response.ok || response.status === 304;
+          if (indicator) indicator.classList.toggle("stale", !fine);
+          if (!response.ok) return true;  // 304: the rows shown are current
+          rowsTag = response.headers.get("ETag");
+          return response.text().then(function (html) { rows.innerHTML = html; return true; });
         });
-      });
     }, POLL_MS);
   }
 
@@ -233,16 +234,22 @@
       var index = indexAt(event);
       if (index >= 0) window.location.href = grid.dataset.childUrl.replace("INDEX", String(index));
     });
+    var childrenTag = null;
     var readChildren = function () {
-      return fetch(grid.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (answer) {
-          if (!answer) return false;
-          layout.statuses = answer.statuses;
-          layout.legend = answer.legend;
-          draw();
-          drawLegend();
-          return !answer.terminal;
+      var headers = { Accept: "application/json" };
+      if (childrenTag) headers["If-None-Match"] = childrenTag;
+      return fetch(grid.dataset.url, { credentials: "same-origin", cache: "no-store", headers: headers })
+        .then(function (response) {
+          if (response.status === 304) return true;
+          if (!response.ok) return false;
+          childrenTag = response.headers.get("ETag");
+          return response.json().then(function (answer) {
+            layout.statuses = answer.statuses;
+            layout.legend = answer.legend;
+            draw();
+            drawLegend();
+            return !answer.terminal;
+          });
         });
     };
     readChildren().then(function (again) { if (again) poll(readChildren, 2 * POLL_MS); });

@@ -12,8 +12,8 @@ TerminateJob like any client's call.
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.engine.engine import PlacedUsage
@@ -25,6 +25,8 @@ from emulator.services.batch.tokens import decode_token, encode_token
 
 # ListJobs' page limits (reference §8): 1,000 without a filter, 100 with one (a name prefix here).
 PAGE_LIMIT, FILTERED_PAGE_LIMIT, DEFAULT_PAGE_SIZE = 1000, 100, 100
+SCAN_CHUNK = 500  # jobs looked up per hold of the engine's lock when a name filter tests them
+SCAN_BUDGET = 20_000  # jobs a name filter looks at for one page, over every index it reads
 TOKEN_OPERATION = "ListJobs"  # the same tokens as ListJobs: (-createdAt, jobId) of the last job shown
 
 
@@ -87,23 +89,57 @@ class ObservationQueries:
         """One page of jobs, newest first then by id (ListJobs' order and tokens), over any set of
         statuses and of queues (every queue of the caller when none is named) or an array's
         children, optionally only those whose name starts with `name_prefix` (case-insensitive).
-        Each (queue, status) index is read from the page's start, so a page costs
-        O(log n + page) per index however many jobs are held, as a ListJobs page does."""
+
+        Each (queue, status) index is read from the page's start, so a page costs O(log n + page)
+        per index however many jobs are held, as a ListJobs page does. A name filter looks at no
+        more than SCAN_BUDGET jobs for one page: when few match, the page may come back short, or
+        empty, with a token that goes on from the last job looked at."""
         limit = _page_size(max_results, has_filter=bool(name_prefix))
-        chosen = _statuses(statuses)
         after = _token_key(next_token) if next_token else None
         where = _name_starts_with(name_prefix) if name_prefix else None
-        pages = [
-            self.engine.page_jobs(status, **source, after=after, limit=limit + 1, where=where)
-            for source in self._browse_sources(ctx, job_queues, array_job_id)
+        sources = self._browse_sources(ctx, job_queues, array_job_id)
+        chosen = _statuses(statuses)
+        budget = max(SCAN_CHUNK, SCAN_BUDGET // max(1, len(sources) * len(chosen)))
+        scans = [
+            self._scan(status, source, after, where, limit + 1, budget)
+            for source in sources
             for status in chosen
         ]
-        merged = list(itertools.islice(heapq.merge(*pages, key=_listing_key), limit + 1))
-        token = None
+        frontier = min((scan.frontier for scan in scans if scan.frontier is not None), default=None)
+        merged = [
+            job
+            for job in heapq.merge(*(scan.found for scan in scans), key=_listing_key)
+            if frontier is None or _listing_key(job) <= frontier
+        ]
         if len(merged) > limit:
             last = merged[limit - 1]
-            token = encode_token(TOKEN_OPERATION, [-last.created_at_ms, last.job_id])
-        return merged[:limit], token
+            return merged[:limit], encode_token(TOKEN_OPERATION, [-last.created_at_ms, last.job_id])
+        return merged, encode_token(TOKEN_OPERATION, list(frontier)) if frontier is not None else None
+
+    def _scan(
+        self,
+        status: JobStatus,
+        source: dict[str, str],
+        after: tuple[int, str] | None,
+        where: Callable[[Job], bool] | None,
+        wanted: int,
+        budget: int,
+    ) -> _Scan:
+        """One index's first `wanted` jobs after `after` that `where` accepts, looking at no more
+        than `budget`, read in chunks so that the engine's lock is held only for each chunk's
+        lookups and never while a filter tests them."""
+        found: list[Job] = []
+        looked_at = 0
+        chunk = wanted if where is None else SCAN_CHUNK
+        while True:
+            page = self.engine.page_jobs(status, **source, after=after, limit=chunk)
+            looked_at += len(page)
+            found += page if where is None else [job for job in page if where(job)]
+            if len(page) < chunk:
+                return _Scan(found, None)  # the index is exhausted: nothing older to look at
+            after = (page[-1].created_at_ms, page[-1].job_id)
+            if len(found) >= wanted or looked_at >= budget:
+                return _Scan(found, _listing_key(page[-1]))
 
     def _browse_sources(
         self, ctx: RequestContext, job_queues: Sequence[str] | None, array_job_id: str | None
@@ -126,6 +162,15 @@ class ObservationQueries:
 
     describe_job_queues: Callable[..., dict[str, Any]]  # from JobQueueOperations
     _cluster_name: Callable[[str], str]  # from JobOperations
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What one index gave a page: the jobs found, in listing order, and the key of the last job
+    looked at, after which it was not read (None when it was read to its end)."""
+
+    found: list[Job]
+    frontier: tuple[int, str] | None
 
 
 def _is_visible(job: Job, ctx: RequestContext) -> bool:
