@@ -35,7 +35,7 @@ def define(batch, name: str, command: list[str]) -> None:
     batch.register_job_definition(
         jobDefinitionName=name,
         type="container",
-        containerProperties={"image": "python:3.12-slim", "command": command, "resourceRequirements": RESOURCES},
+        containerProperties={"image": "busybox", "command": command, "resourceRequirements": RESOURCES},
     )
 
 

@@ -21,6 +21,7 @@ from emulator.services.logs.provider import LogsProvider
 
 if TYPE_CHECKING:
     from emulator.app import Runtime
+    from emulator.services.batch.provider import BatchProvider
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Dashboard:
     logs: LogsProvider
 
     @property
-    def batch(self):
+    def batch(self) -> BatchProvider:
         return self.runtime.batch
 
 

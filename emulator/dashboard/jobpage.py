@@ -105,18 +105,22 @@ class JobView:
         return self.job.job_id.rpartition("#")[0] if self.job.is_node else None
 
 
-def build_job_view(batch: BatchProvider, ctx: RequestContext, job_id: str) -> JobView:
+def build_job_view(
+    batch: BatchProvider, ctx: RequestContext, job_id: str, *, live_part_only: bool = False
+) -> JobView:
+    """`live_part_only`: what the polled fragment shows, without the definition (a Describe of
+    every revision's document) and the configuration, which do not change while a job runs."""
     job = batch.job_record(ctx, job_id)
     if job is None:
         raise not_found(f"Job {job_id} does not exist in account {ctx.account_id}, region {ctx.region}.")
     detail = batch.describe_jobs(ctx, jobs=[job_id])["jobs"][0]
-    definition = _definition(batch, ctx, job.definition_arn)
+    definition = None if live_part_only else _definition(batch, ctx, job.definition_arn)
     return JobView(
         job=job,
         detail=detail,
         timeline=_timeline(job),
         attempts=attempt_rows(batch, job),
-        containers=container_configs(detail),
+        containers=[] if live_part_only else container_configs(detail),
         definition=definition,
         changed=_changed(definition, detail),
         depends_on=_depends_on(batch, ctx, job),

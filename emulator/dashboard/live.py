@@ -52,7 +52,7 @@ def add_routes(blueprint: Blueprint, dashboard: Dashboard) -> None:
     @blueprint.get("/jobs/<job_id>/live")
     def job_live(job_id: str):
         ctx = request_scope(settings)
-        view = build_job_view(dashboard.batch, ctx, job_id)
+        view = build_job_view(dashboard.batch, ctx, job_id, live_part_only=True)
         body = render_template("dashboard/_job_live.html", view=view, status_links=status_links)
         return body, 200, {"X-Job-Status": view.job.status.value}
 

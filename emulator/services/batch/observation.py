@@ -99,12 +99,13 @@ class ObservationQueries:
         where = _name_starts_with(name_prefix) if name_prefix else None
         sources = self._browse_sources(ctx, job_queues, array_job_id)
         chosen = _statuses(statuses)
-        budget = max(SCAN_CHUNK, SCAN_BUDGET // max(1, len(sources) * len(chosen)))
-        scans = [
-            self._scan(status, source, after, where, limit + 1, budget)
-            for source in sources
-            for status in chosen
-        ]
+        scans: list[_Scan] = []
+        indexes = [(source, status) for source in sources for status in chosen]
+        remaining = SCAN_BUDGET
+        for position, (source, status) in enumerate(indexes):  # what an index leaves, the next ones get
+            share = max(SCAN_CHUNK, remaining // (len(indexes) - position))
+            scans.append(self._scan(status, source, after, where, limit + 1, share))
+            remaining -= scans[-1].looked_at
         frontier = min((scan.frontier for scan in scans if scan.frontier is not None), default=None)
         merged = [
             job
@@ -136,10 +137,10 @@ class ObservationQueries:
             looked_at += len(page)
             found += page if where is None else [job for job in page if where(job)]
             if len(page) < chunk:
-                return _Scan(found, None)  # the index is exhausted: nothing older to look at
+                return _Scan(found, None, looked_at)  # the index is exhausted: nothing older to look at
             after = (page[-1].created_at_ms, page[-1].job_id)
             if len(found) >= wanted or looked_at >= budget:
-                return _Scan(found, _listing_key(page[-1]))
+                return _Scan(found, _listing_key(page[-1]), looked_at)
 
     def _browse_sources(
         self, ctx: RequestContext, job_queues: Sequence[str] | None, array_job_id: str | None
@@ -171,6 +172,7 @@ class _Scan:
 
     found: list[Job]
     frontier: tuple[int, str] | None
+    looked_at: int
 
 
 def _is_visible(job: Job, ctx: RequestContext) -> bool:
