@@ -23,7 +23,7 @@ class Plan:
     dashboard_jobs: int = 100_000
     dashboard_array_size: int = 10_000
     dashboard_requests: int = 30  # per page
-    dashboard_rounds: int = 2  # array runs without and with open dashboards, interleaved
+    dashboard_rounds: int = 3  # array runs without and with open dashboards, interleaved
 
 
 FULL = Plan(

@@ -17,12 +17,12 @@ browsers send the ETag of what they show, as the script does, and get 304s while
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import statistics
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -165,31 +165,32 @@ class _OpenBrowsers:
             thread.join()
 
     def _poll(self) -> None:
-        """As the script does: each view sends the ETag of what it shows and gets a bodiless 304
-        while nothing changed (the job page fragment has none: it is rendered each time)."""
+        """As the script does: one kept-alive connection; each view sends the ETag of what it shows
+        and gets a bodiless 304 while nothing changed (the job page fragment has none)."""
         queue = urllib.parse.quote(resources.QUEUE)
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.url).netloc, timeout=60)
         tags: dict[str, str] = {}
         tick = 0
-        while not self._stop.wait(1.0):
-            paths = [f"/jobs/rows?queue={queue}", f"/jobs/{self.parent_id}/live"]
-            if tick % 2 == 0:
-                paths.append(f"/jobs/{self.parent_id}/children")
-            for path in paths:
-                self.requests += 1
-                tags[path] = _get_tagged(f"{self.url}{UI}{path}", tags.get(path))
-            tick += 1
+        try:
+            while not self._stop.wait(1.0):
+                paths = [f"/jobs/rows?queue={queue}", f"/jobs/{self.parent_id}/live"]
+                if tick % 2 == 0:
+                    paths.append(f"/jobs/{self.parent_id}/children")
+                for path in paths:
+                    self.requests += 1
+                    tags[path] = _get_tagged(connection, f"{UI}{path}", tags.get(path))
+                tick += 1
+        finally:
+            connection.close()
 
 
-def _get_tagged(url: str, tag: str | None) -> str:
-    request = urllib.request.Request(url, headers={"If-None-Match": tag} if tag else {})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            response.read()
-            return response.headers.get("ETag") or ""
-    except urllib.error.HTTPError as error:  # 304: unchanged
-        if error.code != 304:
-            raise
-        return tag or ""
+def _get_tagged(connection: http.client.HTTPConnection, path: str, tag: str | None) -> str:
+    connection.request("GET", path, headers={"If-None-Match": tag} if tag else {})
+    response = connection.getresponse()
+    response.read()
+    if response.status not in (200, 304):
+        raise RuntimeError(f"GET {path}: HTTP {response.status}")
+    return response.headers.get("ETag") or tag or ""
 
 
 def _cpu_seconds(pid: int) -> float:

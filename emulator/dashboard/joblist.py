@@ -9,7 +9,6 @@ creation-ordered indexes, so it costs the same at 100,000 stored jobs as at 100.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +80,12 @@ class JobPage:
 
     def fingerprint(self, now_ms: int) -> str:
         """Changes whenever the rendered rows would: what the live list compares to skip a render.
-        A running job's duration grows, so a page holding one changes every second."""
+        A running job's duration grows, so a page holding one changes every second. (A hash, not a
+        digest: tags need only be stable for the life of this server process.)"""
         seconds = (
             now_ms // 1000 if any(row.started_at_ms and row.stopped_at_ms is None for row in self.rows) else 0
         )
-        digest = hashlib.blake2b(repr((self.rows, self.next_token, seconds)).encode(), digest_size=12)
-        return digest.hexdigest()
+        return f"{hash((tuple(self.rows), self.next_token, seconds)) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 def parse_filters(args: MultiDict) -> JobFilters:
