@@ -55,7 +55,7 @@ def populate(emulator) -> tuple[str, str]:
     time.sleep(0.5)
     define(batch, "train", ["sh", "-c", "for i in $(seq 1 400); do echo \"epoch $i: loss=0.$((997 - i)) accuracy=0.$((500 + i))\"; sleep 0.3; done"])
     define(batch, "flaky", ["sh", "-c", "echo 'connecting to db'; echo 'error: timeout' >&2; exit 3"])
-    define(batch, "shard", ["sh", "-c", "sleep 0.$((AWS_BATCH_JOB_ARRAY_INDEX % 7)); exit $((AWS_BATCH_JOB_ARRAY_INDEX % 331 == 7))"])
+    define(batch, "shard", ["sh", "-c", "exit $((AWS_BATCH_JOB_ARRAY_INDEX % 331 == 7))"])
     for index in range(3):
         batch.submit_job(jobName=f"nightly-report-{index}", jobQueue="default", jobDefinition="default")
     batch.submit_job(jobName="flaky-import", jobQueue="default", jobDefinition="flaky")
@@ -71,22 +71,27 @@ def populate(emulator) -> tuple[str, str]:
     return train, array
 
 
+def scroll_to_heading(driver: webdriver.Chrome, starting: str) -> None:
+    heading = driver.find_element(By.XPATH, f"//h2[starts-with(normalize-space(), '{starting}')]")
+    driver.execute_script("arguments[0].scrollIntoView(); window.scrollBy(0, -12)", heading)
+
+
 def main(out_dir: str = HERE) -> int:
     with running_emulator(executor="process", bootstrap=True, max_running=6) as emulator:
         train, array = populate(emulator)
         driver = browser()
         try:
-            time.sleep(6)
+            time.sleep(8)
+            driver.get(f"{emulator.url}{UI}/jobs/{array}")
+            time.sleep(2.5)
+            scroll_to_heading(driver, "Array of")
+            driver.save_screenshot(os.path.join(out_dir, "dashboard-array.png"))
             driver.get(f"{emulator.url}{UI}/")
             time.sleep(1.5)
             driver.save_screenshot(os.path.join(out_dir, "dashboard-overview.png"))
-            driver.get(f"{emulator.url}{UI}/jobs/{array}")
-            time.sleep(2.5)
-            driver.execute_script("window.scrollTo(0, 0)")
-            driver.save_screenshot(os.path.join(out_dir, "dashboard-array.png"))
             driver.get(f"{emulator.url}{UI}/jobs/{train}")
-            time.sleep(3)
-            driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "log").find_element(By.XPATH, "../h2"))
+            time.sleep(4)
+            scroll_to_heading(driver, "Attempts")
             time.sleep(1)
             driver.save_screenshot(os.path.join(out_dir, "dashboard-job-log.png"))
         finally:

@@ -31,6 +31,14 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def blank_page(browser) -> None:
+    """Leave the last test's page, whose polls may have logged 404s after its reset, and forget
+    what the console logged, so each test reads only its own script errors."""
+    browser.get("about:blank")
+    browser.get_log("browser")
+
+
 @pytest.fixture
 def batch(emulator: Emulator):
     emulator.reset()
@@ -78,7 +86,6 @@ def script_errors(browser) -> list[dict]:
 def test_every_page_opens_and_the_overview_shows_the_default_queue(browser, emulator, batch):
     job_id = submit(batch, "opened")
     wait_for_job(batch, job_id, timeout_seconds=WAIT_SECONDS)
-    browser.get_log("browser")  # forget what earlier pages logged
 
     browser.get(f"{emulator.url}{UI}/")
     assert browser.title.startswith("Overview")
