@@ -468,3 +468,35 @@ def test_a_name_filter_looks_at_a_bounded_number_of_jobs_per_page(batch, emulato
 
     assert found == [wanted]
     assert short_pages >= 2  # 10 jobs, 4 looked at a page: the match is on the third page
+
+
+ODD_VALUES = ["\x00", "%", "../../etc/passwd", "a" * 5000, "ü🙂", HOSTILE, "' OR 1=1 --", "-1", "1e9", "[]"]
+ODD_PLACES = [
+    "/jobs?name={}",
+    "/jobs?queue={}",
+    "/jobs?status={}",
+    "/jobs?nextToken={}",
+    "/jobs?maxResults={}",
+    "/jobs?array={}",
+    "/jobs/rows?array={}&name={}",
+    "/jobs/{}",
+    "/jobs/{}/live",
+    "/jobs/{}/log",
+    "/jobs/{}/children",
+    "/events?jobId={}&skip={}",
+    "/?region={}",
+    "/?account={}",
+]
+
+
+@pytest.mark.parametrize("place", ODD_PLACES)
+def test_odd_values_anywhere_get_an_answer_below_500(batch, emulator, place):
+    from urllib.parse import quote
+
+    job_id = wait_for_job(batch, submit(batch, "present"))["jobId"]
+    for value in ODD_VALUES:
+        page = fetch(emulator.url, place.format(quote(value, safe=""), quote(value, safe="")))
+        assert page.status < 500, (place, value, page.text[:300])
+        assert "Traceback" not in page.text
+    odd_log = fetch(emulator.url, f"/jobs/{job_id}/log?stream=%00&token=%25")
+    assert odd_log.status in (400, 404)
