@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from typing import Any
 
 UI = "/_emulator/ui"
 ACTION_HEADER = {"X-Dashboard-Action": "1"}
+LONG = [{"name": "BATCH_EMULATOR_DURATION_MS", "value": "600000"}]
+FAIL = [{"name": "BATCH_EMULATOR_EXIT_CODE", "value": "3"}]
+HOSTILE = "<script>alert(1)</script>"
 
 
 @dataclass
@@ -45,3 +49,14 @@ def fetch(
 def basic(access_key_id: str, secret: str) -> dict[str, str]:
     token = base64.b64encode(f"{access_key_id}:{secret}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+def submit(batch, name: str, environment: list | None = None, **extra) -> str:
+    overrides = {"containerOverrides": {"environment": environment}} if environment else {}
+    return batch.submit_job(jobName=name, jobQueue="default", jobDefinition="default", **overrides, **extra)[
+        "jobId"
+    ]
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-job-id="([^"]+)"', html)
