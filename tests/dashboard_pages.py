@@ -1,4 +1,5 @@
-"""Reading the dashboard over HTTP in tests: a page's status, headers and text, 4xx included."""
+"""Reading the dashboard over HTTP in tests: a page's status, headers and text, 4xx included;
+submitting to the `default` queue of --bootstrap and reading the job ids a job list shows."""
 
 from __future__ import annotations
 

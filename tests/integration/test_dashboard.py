@@ -1,5 +1,6 @@
 """The dashboard over HTTP: what each page shows of the jobs a client submitted, its filters and
-paging, escaping and masking, its buttons, and readable 4xx pages for bad input.
+paging, escaping and masking, its buttons and its live views' conditional answers (bad input:
+test_dashboard_bad_input.py).
 
 A module server on the simulated executor with the `default` resources (--bootstrap); jobs are
 scripted through their environment (`BATCH_EMULATOR_*`) or the outcome control. The browser's
