@@ -54,7 +54,7 @@ def create_dashboard_blueprint(runtime: Runtime) -> Blueprint:
 
     @blueprint.context_processor
     def page_globals() -> dict[str, object]:
-        return {"controls_on": runtime.settings.test_controls, "default_scope": runtime.settings}
+        return {"controls_on": runtime.settings.test_controls}
 
     _add_error_pages(blueprint, runtime)
     pages.add_routes(blueprint, dashboard)

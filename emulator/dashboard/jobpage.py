@@ -15,7 +15,7 @@ from typing import Any
 
 from emulator.dashboard.errors import not_found
 from emulator.dashboard.joblist import JobRow, job_row
-from emulator.engine.records import Attempt, Job
+from emulator.engine.records import Attempt, ContainerResult, Job
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import job_views
 from emulator.services.batch.provider import BatchProvider
@@ -171,7 +171,7 @@ def attempt_rows(batch: BatchProvider, job: Job) -> list[AttemptRow]:
     return rows
 
 
-def _container_run(result) -> ContainerRun:
+def _container_run(result: ContainerResult) -> ContainerRun:
     return ContainerRun(
         name=result.name,
         exit_code=result.exit_code,
