@@ -19,6 +19,11 @@ class Plan:
     store_sizes: tuple[int, ...]
     moto_store_sizes: tuple[int, ...]
     fill_threads: int = 8
+    # The dashboard workload: top-level jobs stored, then one array of this many children.
+    dashboard_jobs: int = 100_000
+    dashboard_array_size: int = 10_000
+    dashboard_requests: int = 30  # per page
+    dashboard_rounds: int = 3  # array runs without and with open dashboards, interleaved
 
 
 FULL = Plan(
@@ -47,4 +52,8 @@ QUICK = Plan(
     docker_array_sizes=(10,),
     store_sizes=(500, 2000),
     moto_store_sizes=(500,),
+    dashboard_jobs=2000,
+    dashboard_array_size=500,
+    dashboard_requests=10,
+    dashboard_rounds=1,
 )

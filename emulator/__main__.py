@@ -20,6 +20,7 @@ from emulator.config import DEFAULT_PORT, EXECUTOR_KINDS, Settings
 log = logging.getLogger("emulator")
 
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+DASHBOARD_PATH = "/_emulator/ui/"  # emulator.dashboard.UI_PREFIX; not imported: flask loads late
 # Files container runtimes create in every container (Docker, Podman).
 CONTAINER_MARKERS = ("/.dockerenv", "/run/.containerenv")
 
@@ -166,6 +167,8 @@ def banner(url: str, settings: Settings, executor_name: str, public_url: str) ->
     lines = [
         f"batch-emulator: AWS Batch and CloudWatch Logs on {url}",
         "  every other AWS service moto implements: on the same endpoint, through moto",
+        f"  dashboard: {url}{DASHBOARD_PATH}"
+        + ("  (sign in with an --auth access key id and secret)" if settings.auth_keys else ""),
         f"  executor:  {executor_name}",
         f"  region:    {settings.region}    account: {settings.account_id}",
         state_line(settings),

@@ -26,6 +26,7 @@ from emulator.account.secret_store import resolve_secrets
 from emulator.account.wiring import AccountWiring
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
+from emulator.dashboard import UI_PREFIX, create_dashboard_blueprint
 from emulator.engine.clock import Clock, ControllableClock
 from emulator.engine.engine import Engine
 from emulator.engine.service_jobs import ServiceJobEngine
@@ -243,6 +244,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.register_blueprint(
             create_controls_blueprint(runtime, check_signature=check_signature), url_prefix=CONTROL_PREFIX
         )
+
+    app.register_blueprint(create_dashboard_blueprint(runtime), url_prefix=UI_PREFIX)  # /_emulator/ui/
 
     def handle_aws(path: str = "") -> Response:
         request_id = str(uuid.uuid4())

@@ -113,6 +113,15 @@ POLL_INTERVAL_SECONDS = 0.05
 IDLE_WAIT_SECONDS = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class PlacedUsage:
+    """What the attempts placed on one compute environment hold."""
+
+    vcpus: float = 0.0
+    memory_mib: int = 0
+    gpus: int = 0
+
+
 class JobNotFoundError(Exception):
     """A command named a job id the engine does not hold."""
 
@@ -211,6 +220,7 @@ class Engine:
         self._submitted: dict[str, None] = {}
         self._to_check: dict[str, None] = {}  # PENDING jobs whose dependencies may have changed
         self._waiters: dict[str, set[str]] = {}  # dependency id -> jobs waiting for it
+        self._dependents: dict[str, list[str]] = {}  # job id -> top-level jobs naming it in dependsOn
         self._child_counts: dict[str, dict[JobStatus, int]] = {}  # array parent -> status counts
         self._parents_changed: dict[str, None] = {}
         self._parent_stops: dict[str, _Intent] = {}
@@ -565,6 +575,55 @@ class Engine:
         with self._lock:
             return list(itertools.islice(self._runnable_jobs(queue_arn), max(0, limit)))
 
+    def count_jobs(self, queue_arn: str) -> dict[JobStatus, int]:
+        """How many of the queue's top-level jobs are in each status, from the listings' sizes."""
+        with self._lock:
+            listings = self._by_queue.get(queue_arn, {})
+            return {status: len(listings[status]) if status in listings else 0 for status in JobStatus}
+
+    def placed_usage(self) -> dict[str, PlacedUsage]:
+        """What the placed attempts hold now, per compute environment: vCPUs, memory and GPUs.
+        Costs O(attempts in flight); a multi-node job counts once, by its parent's totals."""
+        with self._lock:
+            holders: dict[str, Job] = {}
+            for job_id in self._attempt_jobs.values():
+                job = self._jobs[job_id]
+                if job.is_node:
+                    job = self._jobs.get(job_id.rpartition("#")[0], job)
+                if job.current_attempt is not None:
+                    holders[job.job_id] = job
+        usage: dict[str, PlacedUsage] = {}
+        for job in holders.values():
+            arn = job.current_attempt.compute_environment_arn
+            held = usage.get(arn, PlacedUsage())
+            spec = job.container
+            usage[arn] = PlacedUsage(
+                held.vcpus + spec.vcpus, held.memory_mib + spec.memory_mib, held.gpus + spec.gpus
+            )
+        return usage
+
+    def share_usage(self, queue_arn: str) -> dict[str, float]:
+        """A fair-share queue's usage per share identifier, in vCPUs (reference §16.4)."""
+        with self._lock:
+            queue = self._queues.get(queue_arn)
+            if queue is None or not queue.is_fair_share:
+                return {}
+            return self._shares.usage_vcpus(queue_arn, self.clock.now_ms(), _decay_window(queue))
+
+    def dependents_of(self, job_id: str) -> list[Job]:
+        """The top-level jobs that named `job_id` in their dependsOn, oldest first."""
+        with self._lock:
+            return [self._jobs[d] for d in self._dependents.get(job_id, ()) if d in self._jobs]
+
+    def child_statuses(self, parent_id: str) -> list[JobStatus] | None:
+        """An array parent's children's statuses in index order ([] before they are spawned);
+        None when `parent_id` is not an array parent."""
+        with self._lock:
+            parent = self._jobs.get(parent_id)
+            if parent is None or not parent.is_array_parent:
+                return None
+            return [self._jobs[child_id].status for child_id in self._children_of(parent)]
+
     def consumable_usage(self, arn: str) -> ConsumableUsage | None:
         """Total and in-use quantity of a consumable resource; None if the engine does not know it."""
         with self._lock:
@@ -811,6 +870,10 @@ class Engine:
         self._next_sequence += 1
         self._index(None, job)
         self._consumables.track(job)
+        if job.depends_on and job.parent_job_id is None and not job.is_node:
+            for dependency in job.depends_on:
+                if dependency.job_id is not None:
+                    self._dependents.setdefault(dependency.job_id, []).append(job.job_id)
         if self._notifier.status_listeners:
             self._notices.append((job, job.status, None))
 

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from emulator.app import Runtime, close_app, create_app, runtime_of
 from emulator.config import Settings
+from emulator.dashboard import UI_PREFIX
 from emulator.protocol.auth import parse_keys
 from emulator.serving import start_callback_listener
 from emulator.testing.client import ControlClient
@@ -49,6 +50,11 @@ class Emulator:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def dashboard_url(self) -> str:
+        """The web dashboard: queues, jobs, attempts and logs (HTTP Basic with the key under --auth)."""
+        return f"{self.url}{UI_PREFIX}/"
 
     @property
     def runtime(self) -> Runtime:

@@ -19,7 +19,9 @@ The clients, the environment and the controls carry dummy credentials, or with `
 the server then verifies SigV4 signatures as `--auth` does, on the test controls too.
 
 Errors raised inside the server while a test runs fail that test, and a test that leaves a job's
-container or process running fails too.
+container or process running fails too. A failed test that used the emulator gets a report section
+with the URL of its web dashboard (queues, jobs, attempts, logs), to open from a debugger
+(`--pdb`) before the state is reset.
 """
 
 from __future__ import annotations
@@ -55,6 +57,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ACCESS_KEY_ID:SECRET",
         help="start the emulator with --auth: SigV4 signatures are verified, and the fixtures sign with this key",
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed test that used the emulator: say where its dashboard is."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    emulator = getattr(item, "funcargs", {}).get("batch_emulator_server")
+    if isinstance(emulator, Emulator):
+        report.sections.append(
+            (
+                "batch-emulator dashboard",
+                f"{emulator.dashboard_url}  (the state is reset after the test: stop in it with --pdb to look)",
+            )
+        )
 
 
 @pytest.fixture(scope="session")

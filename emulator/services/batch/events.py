@@ -161,9 +161,50 @@ class EventBuffer:
                 rendered.append(event)
         return rendered
 
+    def newest(
+        self,
+        *,
+        job_id: str | None = None,
+        detail_type: str | None = None,
+        arn_prefix: str = "",
+        skip: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first: the `limit` matching events after the first `skip`, and whether older
+        ones match too. Filtered before rendering, and only the page is rendered, so a page of a
+        full buffer costs a scan of its 10,000 entries and `limit` renderings. `arn_prefix`
+        keeps the events whose first resource is one account's and region's."""
+        with self._lock:
+            found = list(self._events)
+        page: list[Event] = []
+        matched = 0
+        for event in reversed(found):
+            if not _matches(event, job_id, detail_type, arn_prefix):
+                continue
+            matched += 1
+            if matched > skip + limit:
+                break
+            if matched > skip:
+                page.append(event)
+        rendered = [event.render() if isinstance(event, PendingEvent) else event for event in page]
+        return rendered, matched > skip + limit
+
     def clear(self) -> None:
         with self._lock:
             self._events.clear()
+
+
+def _matches(event: Event, job_id: str | None, detail_type: str | None, arn_prefix: str) -> bool:
+    if isinstance(event, PendingEvent):
+        event_job_id, event_type, first_resource = event.job_id, event.detail_type, event.resources[0]
+    else:
+        event_job_id, event_type = event["detail"].get("jobId"), event["detail-type"]
+        first_resource = event["resources"][0]
+    return (
+        (job_id is None or event_job_id == job_id)
+        and (detail_type is None or event_type == detail_type)
+        and first_resource.startswith(arn_prefix)
+    )
 
 
 class EventSink(Protocol):

@@ -3,7 +3,8 @@
 Control-plane families (compute environments, queues, job definitions, scheduling policies,
 consumable resources, service environments, quota shares, service jobs, tags) keep wire-shaped
 documents in the resource store; job operations (`JobOperations`) drive the engine, service-job
-operations (`ServiceJobOperations`) the ServiceJobEngine. Methods are
+operations (`ServiceJobOperations`) the ServiceJobEngine; `ObservationQueries` answers the dashboard's
+read-only questions that no operation asks. Methods are
 named as botocore names the operations and take the RequestContext first (see protocol.dispatch).
 """
 
@@ -20,6 +21,7 @@ from emulator.services.batch.consumables import ConsumableResourceOperations
 from emulator.services.batch.definitions import JobDefinitionOperations
 from emulator.services.batch.environments import ComputeEnvironmentOperations
 from emulator.services.batch.jobs import JobOperations
+from emulator.services.batch.observation import ObservationQueries
 from emulator.services.batch.policies import SchedulingPolicyOperations
 from emulator.services.batch.queues import JobQueueOperations
 from emulator.services.batch.quota_shares import QuotaShareOperations
@@ -43,6 +45,7 @@ class BatchProvider(
     QuotaShareOperations,
     ServiceJobOperations,
     TagOperations,
+    ObservationQueries,
 ):
     def __init__(
         self,
