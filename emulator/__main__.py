@@ -32,7 +32,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free port)")
     parser.add_argument("--region", help="region for unsigned requests (default us-east-1)")
     parser.add_argument("--account-id", dest="account_id", help="account id (default 123456789012)")
-    parser.add_argument("--executor", choices=EXECUTOR_KINDS, help="how jobs run (default auto)")
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="how jobs run (default auto); kubernetes: every job as a pod on a cluster",
+    )
     parser.add_argument("--max-running", dest="max_running", type=int, help="running attempts at once")
     parser.add_argument(
         "--state-dir",
@@ -40,6 +44,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="DIR",
         help="keep resources, jobs and logs in DIR (SQLite) so that a restart resumes them (default: memory)",
     )
+    parser.add_argument(
+        "--kube-context",
+        dest="kube_context",
+        metavar="[CLUSTER=]CONTEXT",
+        help="kubeconfig context that runs the pods of EKS compute environments (CLUSTER: an eksClusterArn "
+        "or cluster name; comma-separated; default: the current context); see --executor kubernetes",
+    )
+    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig to read (default: $KUBECONFIG)")
     parser.add_argument("--gpus", type=int, help="GPUs jobs may use (default: what nvidia-smi lists, else 0)")
     parser.add_argument(
         "--min-timeout-seconds",
@@ -86,6 +98,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.add_argument(
             flag, action="store_true", default=None, help=f"refuse job definitions that ask for {what}"
         )
+    parser.add_argument(
+        "--validate-references",
+        dest="validate_references",
+        action="store_true",
+        default=None,
+        help="check that the IAM roles, instance profiles, subnets and security groups compute "
+        "environments and job definitions name exist in the account",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     return parser.parse_args(argv)
 
@@ -190,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from emulator.app import close_app, create_app, runtime_of
+    from emulator.executors.kubernetes.clusters import KubernetesUnavailableError
     from emulator.serving import start_callback_listener
     from emulator.stores.sqlite import StateDirectoryInUseError
     from emulator.testing.server import ServerThread
@@ -201,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         app = create_app(settings)
-    except StateDirectoryInUseError as error:
+    except (StateDirectoryInUseError, KubernetesUnavailableError) as error:
         print(f"batch-emulator: {error}", file=sys.stderr)
         return 2  # the socket closes with the process; serve_forever never ran, so no shutdown()
     try:

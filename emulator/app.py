@@ -18,8 +18,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.account.front import AccountFront
+from emulator.account.job_credentials import job_credentials
 from emulator.account.moto_gateway import reset_moto
+from emulator.account.references import MotoReferences
 from emulator.account.routing import OurServices
+from emulator.account.secret_store import resolve_secrets
+from emulator.account.wiring import AccountWiring
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
@@ -35,12 +39,8 @@ from emulator.protocol.routing import Router
 from emulator.protocol.serializing import WireResponse, serialize_error, serialize_result
 from emulator.protocol.specs import BATCH, LOGS, load_service_model
 from emulator.server_errors import ServerErrors
-from emulator.services.batch.events import (
-    EventBuffer,
-    JobEventPublisher,
-    ServiceJobEventPublisher,
-    WebhookDelivery,
-)
+from emulator.services.batch.event_delivery import EventBusDelivery, EventDelivery, WebhookDelivery
+from emulator.services.batch.events import EventBuffer, JobEventPublisher, ServiceJobEventPublisher
 from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
 from emulator.services.batch.service_jobs import render_event_detail
@@ -80,11 +80,15 @@ class Runtime:
     database: StateDatabase | None = None
     # Where service jobs run training images (a Docker executor of their own); None: simulated.
     training_runner: TrainingRunner | None = None
+    # ECS clusters, the event bus and Step Functions' calls back (emulator/account/wiring.py).
+    account: AccountWiring | None = None
 
     def reset(self) -> None:
         """Forget every resource, job and log line; stop whatever is running. moto's resources
         too: they are the process's, shared by every app in it (emulator/account/moto_gateway.py)."""
         with self.lock:
+            if self.account is not None:
+                self.account.reset()
             reset_moto()
             self.engine.reset()
             self.batch.service_engine.reset()
@@ -106,14 +110,16 @@ class Runtime:
 
 
 def build_executors(
-    settings: Settings, clock: Clock, logs: LogStore
+    settings: Settings, clock: Clock, logs: LogStore, resources: ResourceStore | None = None
 ) -> tuple[FaultInjectingExecutor, TrainingRunner | None]:
     """The job executor and, with Docker, the one service jobs run training images on."""
     from emulator.executors.factory import create_executor, create_training_runner, resolve_executor_kind
 
     kind = resolve_executor_kind(settings)  # "auto" is decided once, for both
     resolved = replace(settings, executor=kind)
-    executor = FaultInjectingExecutor(create_executor(resolved, clock=clock, log_store=logs))
+    executor = FaultInjectingExecutor(
+        create_executor(resolved, clock=clock, log_store=logs, resources=resources)
+    )
     return executor, create_training_runner(resolved, executor_kind=kind, log_store=logs)
 
 
@@ -148,7 +154,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Wall time that the test controls can pause and move forward (simulated runs, timeouts).
     clock = clock or ControllableClock()
     resources, logs, job_store, database = open_stores(settings, clock)
-    executor, training_runner = build_executors(settings, clock, logs)
+    executor, training_runner = build_executors(settings, clock, logs, resources)
     engine = Engine(
         clock=clock,
         executor=executor,
@@ -157,11 +163,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         endpoint_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         gpus=settings.resolved_gpus(),
         mnp_stop_grace_seconds=settings.mnp_stop_grace_seconds,
+        # Jobs call the emulator back in their own account and read their secrets from it.
+        job_credentials=job_credentials(default_account_id=settings.account_id, auth_keys=settings.auth_keys),
+        resolve_secrets=resolve_secrets,
     )
+    read_jobs_from = getattr(executor.inner, "read_jobs_from", None)
+    if callable(read_jobs_from):  # a Kubernetes executor reads each job's pod properties and timeout
+        read_jobs_from(engine.get_job)
     # Service jobs (SageMaker Training) run on their own engine, on the same clock.
     service_engine = ServiceJobEngine(clock=clock, runner=training_runner)
+    account = AccountWiring(logs=logs)
     batch = BatchProvider(
-        store=resources, engine=engine, settings=settings, clock=clock, service_engine=service_engine
+        store=resources,
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        service_engine=service_engine,
+        references=MotoReferences() if settings.validate_references else None,
+        clusters=account.clusters,
     )
     runtime = Runtime(
         settings,
@@ -173,18 +192,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         batch,
         database=database,
         training_runner=training_runner,
+        account=account,
     )
-    webhook = WebhookDelivery(settings.event_webhook_url) if settings.event_webhook_url else None
-    if webhook is not None:
-        webhook.start()
+    deliveries: list[EventDelivery] = [EventBusDelivery(account.event_bus)]
+    if settings.event_webhook_url:
+        deliveries.append(WebhookDelivery(settings.event_webhook_url))
+    for delivery in deliveries:
+        delivery.start()
     runtime.publisher = JobEventPublisher(
-        render_detail=batch.render_job_detail, buffer=runtime.events, webhook=webhook
+        render_detail=batch.render_job_detail, buffer=runtime.events, deliveries=deliveries
     )
     engine.add_listener(runtime.publisher.on_status)
     engine.add_blocked_listener(runtime.publisher.on_blocked)
-    # Service-job events go to the same buffer and webhook.
+    # Service-job events go to the same buffer, bus and webhook.
     runtime.service_publisher = ServiceJobEventPublisher(
-        render_detail=render_event_detail, buffer=runtime.events, webhook=webhook
+        render_detail=render_event_detail, buffer=runtime.events, deliveries=deliveries
     )
     service_engine.add_listener(runtime.service_publisher.on_status)
     service_engine.add_blocked_listener(runtime.service_publisher.on_blocked)
@@ -275,6 +297,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         verifier=verifier,
         reset_everything=runtime.reset,
         on_error=runtime.server_errors.record,
+        before_moto=account.before_moto,
         # CloudFormation's AWS::Batch::* resources are created in this Batch (account/stack_resources.py).
         batch_for_stacks=lambda operation, params, account_id, region: dispatcher.call(
             batch_model, operation, params, RequestContext(account_id, region, str(uuid.uuid4()))
@@ -333,6 +356,8 @@ def close_app(app: Flask) -> None:
         runtime.training_runner.close()
     runtime.executor.close()
     if runtime.publisher is not None:
-        runtime.publisher.close()  # the service publisher shares its webhook
+        runtime.publisher.close()  # the service publisher shares its deliveries
+    if runtime.account is not None:
+        runtime.account.close()
     if runtime.database is not None:
         runtime.database.close()

@@ -44,13 +44,20 @@ def bootstrap(batch: Any, settings: Settings) -> dict[str, str]:
     """Create the three `default` resources in the default account and region; return their ARNs
     by kind. `batch` is the app's BatchProvider."""
     ctx = RequestContext(settings.account_id, settings.region, request_id="bootstrap")
-    environment = batch.create_compute_environment(
-        ctx,
-        compute_environment_name=DEFAULT_NAME,
-        type="MANAGED",
-        state="ENABLED",
-        compute_resources=dict(COMPUTE_RESOURCES),
-    )
+    # The placeholder subnet, security group and instance role exist in no account: with
+    # --validate-references they are not checked here, or the environment would settle INVALID.
+    # Bootstrap runs before the server serves, so no request sees the checks off.
+    references, batch.references = batch.references, None
+    try:
+        environment = batch.create_compute_environment(
+            ctx,
+            compute_environment_name=DEFAULT_NAME,
+            type="MANAGED",
+            state="ENABLED",
+            compute_resources=dict(COMPUTE_RESOURCES),
+        )
+    finally:
+        batch.references = references
     queue = batch.create_job_queue(
         ctx,
         job_queue_name=DEFAULT_NAME,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 DEFAULT_PORT = 8734  # clashes with neither LocalStack (4566) nor moto (5000)
-EXECUTOR_KINDS = ("auto", "docker", "process", "simulated")
+EXECUTOR_KINDS = ("auto", "docker", "process", "simulated", "kubernetes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,19 @@ class Settings:
     # SQLite `synchronous` for the state file (EMULATOR_STATE_SYNC): NORMAL survives the server
     # being killed, FULL also a power cut (an fsync per commit).
     state_sync: str = "NORMAL"
+    # Check that the roles, instance profiles, subnets and security groups compute environments and
+    # job definitions name exist in the account (EMULATOR_VALIDATE_REFERENCES).
+    validate_references: bool = False
     # GPUs this host offers to GPU jobs (EMULATOR_GPUS); None: as many as `nvidia-smi -L` lists, else 0.
     gpus: int | None = None
+    # Kubernetes (EMULATOR_KUBE_CONTEXT, EMULATOR_KUBECONFIG): which kubeconfig context runs the pods
+    # of an EKS compute environment, as "CONTEXT" for every cluster and/or "CLUSTER=CONTEXT" entries
+    # (CLUSTER: an eksClusterArn or the cluster name it ends with), comma-separated; empty: the
+    # kubeconfig's current context. Setting it sends EKS compute environments to the cluster under
+    # any executor; `--executor kubernetes` sends every compute environment. `kubeconfig` is the
+    # file to read (empty: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account).
+    kube_context: str = ""
+    kubeconfig: str = ""
 
     def resolved_gpus(self) -> int:
         return self.gpus if self.gpus is not None else detect_gpus()

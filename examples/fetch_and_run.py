@@ -1,47 +1,65 @@
-"""The classic AWS Batch "fetch & run" pattern, against the emulator.
+"""The classic AWS Batch "fetch & run" pattern, against the emulator, with S3 on the same endpoint.
 
-On AWS, one generic job definition runs `fetch_and_run.sh`: it reads BATCH_FILE_TYPE and
+On AWS, one generic job definition runs `fetch_and_run`: it reads BATCH_FILE_TYPE and
 BATCH_FILE_S3_URL from its environment, downloads the script from S3 and runs it with the job's
-arguments, so new work needs a new script, not a new image. The emulator has no S3, so this
-version accepts a `file://` URL for a script on this machine and mounts the script's directory
-into the job at the same path (a host volume; the process executor runs on this machine anyway).
-`s3://` URLs are refused with a message saying so.
+arguments, so new work needs a new script, not a new image. Here the job does the same with boto3:
+it downloads the script this program uploaded to S3, runs it, and writes its output back to S3
+(BATCH_OUTPUT_S3_URL), where this program reads it. The job's boto3 finds S3 through the
+`AWS_ENDPOINT_URL` and credentials the emulator gives every job.
 
-    python examples/fetch_and_run.py [--endpoint-url URL] [--image busybox:latest]
+    python examples/fetch_and_run.py [--endpoint-url URL] [--image IMAGE] [--python PYTHON]
 
-It writes a script, registers the `fetch-and-run` definition, submits a job that names the script
-and passes it arguments, waits, prints the job's log, and exits 0 when the script ran.
+The job runs `PYTHON -c <fetch_and_run>`: under the Docker executor IMAGE needs Python 3 and boto3
+(docker-image/build-job-image.sh builds batch-emulator-jobs/python:local, the default, from this
+machine's Python with no registry); under the process executor the image is ignored and PYTHON
+(default python3) must be an interpreter on the server's PATH that has boto3.
+It exits 0 when the script ran and its output came back from S3.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
+import uuid
 
 import boto3
+from botocore.config import Config
 
-# What fetch_and_run.sh does, for `script` files at file:// URLs.
+# What the job runs: fetch_and_run.sh's logic, in Python with boto3. Path-style S3 addressing,
+# because the emulator is one host (127.0.0.1, host.docker.internal) with no bucket subdomains.
 FETCH_AND_RUN = r"""
-set -eu
-case "${BATCH_FILE_TYPE:-}" in
-  script) ;;
-  *) echo "fetch_and_run: BATCH_FILE_TYPE must be 'script' (zip is not supported here)" >&2; exit 1 ;;
-esac
-case "${BATCH_FILE_S3_URL:-}" in
-  file://*) source="${BATCH_FILE_S3_URL#file://}" ;;
-  s3://*) echo "fetch_and_run: no S3 in the emulator; give a file:// URL" >&2; exit 1 ;;
-  *) echo "fetch_and_run: BATCH_FILE_S3_URL is not set" >&2; exit 1 ;;
-esac
-workdir=$(mktemp -d)
-cp "$source" "$workdir/job"
-chmod u+x "$workdir/job"
-echo "fetch_and_run: fetched $BATCH_FILE_S3_URL"
-exec "$workdir/job" "$@"
+import os, subprocess, sys, tempfile
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+
+
+def location(url):
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        sys.exit(f"fetch_and_run: {url!r} is not an s3://bucket/key URL")
+    return parts.netloc, parts.path.lstrip("/")
+
+
+if os.environ.get("BATCH_FILE_TYPE") != "script":
+    sys.exit("fetch_and_run: BATCH_FILE_TYPE must be 'script' (zip is not supported here)")
+source = os.environ.get("BATCH_FILE_S3_URL") or sys.exit("fetch_and_run: BATCH_FILE_S3_URL is not set")
+s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+script = os.path.join(tempfile.mkdtemp(), "job")
+s3.download_file(*location(source), script)
+os.chmod(script, 0o755)
+print(f"fetch_and_run: fetched {source}", flush=True)
+result = subprocess.run([script, *sys.argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+sys.stdout.write(result.stdout)
+target = os.environ.get("BATCH_OUTPUT_S3_URL")
+if target:
+    bucket, key = location(target)
+    s3.put_object(Bucket=bucket, Key=key, Body=result.stdout.encode())
+    print(f"fetch_and_run: wrote {target}", flush=True)
+sys.exit(result.returncode)
 """
 
 USER_SCRIPT = """#!/bin/sh
@@ -59,7 +77,13 @@ def parse_args() -> argparse.Namespace:
         or "http://127.0.0.1:8734",
     )
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-    parser.add_argument("--image", default="busybox:latest", help="any image with /bin/sh (Docker executor)")
+    parser.add_argument(
+        "--image",
+        default="batch-emulator-jobs/python:local",
+        help="an image with Python 3 and boto3 (Docker executor; see docker-image/build-job-image.sh)",
+    )
+    parser.add_argument("--python", default="python3", help="the interpreter the job runs fetch_and_run with")
+    parser.add_argument("--bucket", default="fetch-and-run", help="where the script and its output go")
     parser.add_argument("--job-queue", default="examples")
     parser.add_argument("--timeout-seconds", type=float, default=120)
     return parser.parse_args()
@@ -68,9 +92,11 @@ def parse_args() -> argparse.Namespace:
 def clients(args: argparse.Namespace):
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    batch = boto3.client("batch", endpoint_url=args.endpoint_url, region_name=args.region)
-    logs = boto3.client("logs", endpoint_url=args.endpoint_url, region_name=args.region)
-    return batch, logs
+
+    def client(service: str, **options):
+        return boto3.client(service, endpoint_url=args.endpoint_url, region_name=args.region, **options)
+
+    return client("batch"), client("logs"), client("s3", config=Config(s3={"addressing_style": "path"}))
 
 
 def ensure_queue(batch, name: str) -> None:
@@ -81,6 +107,11 @@ def ensure_queue(batch, name: str) -> None:
         batch.create_job_queue(
             jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}]
         )
+
+
+def ensure_bucket(s3, bucket: str) -> None:
+    if bucket not in [existing["Name"] for existing in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket)
 
 
 def wait_until_done(batch, job_id: str, timeout_seconds: float) -> dict:
@@ -100,24 +131,31 @@ def log_lines(logs, job: dict) -> list[str]:
     return [event["message"] for event in events["events"]]
 
 
+def read_output(s3, bucket: str, key: str) -> str | None:
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
 def main() -> int:
     args = parse_args()
-    batch, logs = clients(args)
+    batch, logs, s3 = clients(args)
     ensure_queue(batch, args.job_queue)
+    ensure_bucket(s3, args.bucket)
 
-    scripts = Path(tempfile.mkdtemp(prefix="fetch-and-run-"))
-    script = scripts / "myjob.sh"
-    script.write_text(USER_SCRIPT)
+    run = uuid.uuid4().hex[:8]
+    script_url = f"s3://{args.bucket}/scripts/myjob-{run}.sh"
+    output_key = f"output/myjob-{run}.txt"
+    s3.put_object(Bucket=args.bucket, Key=f"scripts/myjob-{run}.sh", Body=USER_SCRIPT.encode())
     batch.register_job_definition(
         jobDefinitionName="fetch-and-run",
         type="container",
         parameters={"name": "world"},
         containerProperties={
             "image": args.image,
-            "command": ["sh", "-c", FETCH_AND_RUN, "fetch_and_run.sh", "Ref::name"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "128"}],
-            "volumes": [{"name": "scripts", "host": {"sourcePath": str(scripts)}}],
-            "mountPoints": [{"sourceVolume": "scripts", "containerPath": str(scripts), "readOnly": True}],
+            "command": [args.python, "-c", FETCH_AND_RUN, "Ref::name"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "256"}],
         },
     )
     job_id = batch.submit_job(
@@ -128,21 +166,22 @@ def main() -> int:
         containerOverrides={
             "environment": [
                 {"name": "BATCH_FILE_TYPE", "value": "script"},
-                {"name": "BATCH_FILE_S3_URL", "value": script.as_uri()},
+                {"name": "BATCH_FILE_S3_URL", "value": script_url},
+                {"name": "BATCH_OUTPUT_S3_URL", "value": f"s3://{args.bucket}/{output_key}"},
             ]
         },
     )["jobId"]
-    print(f"submitted {job_id}: run {script.as_uri()}")
+    print(f"submitted {job_id}: run {script_url}")
 
-    try:
-        job = wait_until_done(batch, job_id, args.timeout_seconds)
-    finally:
-        shutil.rmtree(scripts, ignore_errors=True)
-    lines = log_lines(logs, job)
+    job = wait_until_done(batch, job_id, args.timeout_seconds)
     print(f"job {job_id} {job['status']} (exit code {job.get('container', {}).get('exitCode')})")
-    for line in lines:
+    for line in log_lines(logs, job):
         print(f"  | {line}")
-    ok = job["status"] == "SUCCEEDED" and any("hello batch-emulator" in line for line in lines)
+    output = read_output(s3, args.bucket, output_key)
+    print(f"s3://{args.bucket}/{output_key}: " + ("(missing)" if output is None else ""))
+    for line in (output or "").splitlines():
+        print(f"  > {line}")
+    ok = job["status"] == "SUCCEEDED" and output is not None and "hello batch-emulator" in output
     print("fetch-and-run: OK" if ok else "fetch-and-run: UNEXPECTED")
     return 0 if ok else 1
 

@@ -58,14 +58,17 @@ class AccountFront:
         verifier: SigV4Verifier | None,
         reset_everything: Callable[[], None],
         on_error: Callable[[BaseException], None],
+        before_moto: Callable[[str, int | None], None] | None = None,
         batch_for_stacks: BatchCall | None = None,
     ) -> None:
         """`ours` serves Batch, Logs and the test controls; `reset_everything` is the emulator's
         reset (ours and moto's); `on_error` records what moto raised, for the pytest plugin;
+        `before_moto(backend, server_port)` runs before moto serves a request (account/wiring.py);
         `batch_for_stacks` is where moto's CloudFormation creates `AWS::Batch::*` resources
         (stack_resources.py)."""
         self._batch_for_stacks = batch_for_stacks
         self._ours = ours
+        self._before_moto = before_moto
         self._our_services = our_services
         self._settings = settings
         self._verifier = verifier
@@ -138,6 +141,8 @@ class AccountFront:
         ):
             self._reset_everything()  # ours and moto's; moto's own reset then finds nothing left
         try:
+            if self._before_moto is not None:
+                self._before_moto(backend, _server_port(environ))
             with stack_resources.serving(backend, self._batch_for_stacks):
                 return self.moto.serve(backend, environ, start_response)
         except NotImplementedError as gap:
@@ -160,6 +165,11 @@ class AccountFront:
 def _protocol(decision: Decision, environ: dict) -> WireProtocol:
     """Looked up only for an error: the first lookup reads botocore's catalog (~0.3 s)."""
     return protocol_of(decision.signing_name, EnvironHeaders(environ))
+
+
+def _server_port(environ: dict) -> int | None:
+    port = environ.get("SERVER_PORT", "")
+    return int(port) if port.isdigit() else None
 
 
 def _credential_query(environ: dict) -> str | None:

@@ -55,6 +55,15 @@ from emulator.engine import dependencies, multinode, scheduling, states, tasks
 from emulator.engine.clock import Clock
 from emulator.engine.dependencies import DependencyState
 from emulator.engine.ids import child_job_id, instance_id_for, job_arn, new_job_id, new_task_id
+from emulator.engine.job_account import (
+    JobAccess,
+    JobCredentials,
+    SecretResolver,
+    SecretUnavailableError,
+    dummy_credentials,
+    read_secrets,
+    secret_environment,
+)
 from emulator.engine.listing import JobListing, ListingKey
 from emulator.engine.notifier import Notifier
 from emulator.engine.pass_loop import PassLoop, broken_job_reason
@@ -156,7 +165,10 @@ class Engine:
         job_store: JobStore | None = None,
         gpus: int = 0,
         mnp_stop_grace_seconds: float = 5.0,
+        job_credentials: JobCredentials = dummy_credentials,
+        resolve_secrets: SecretResolver | None = None,
     ) -> None:
+        """`job_credentials` and `resolve_secrets` link jobs to their account (job_account.py)."""
         self.clock = clock
         self.executor = executor
         self.max_running = max(1, max_running)
@@ -164,6 +176,8 @@ class Engine:
         # How long the other nodes of a multi-node job may run on after its main node exited (§11).
         self.mnp_stop_grace_ms = round(max(0.0, mnp_stop_grace_seconds) * 1000)
         self.endpoint_url = endpoint_url
+        self._job_credentials = job_credentials
+        self._resolve_secrets = resolve_secrets
         self._new_job_id = new_job_id or _default_job_id
         self._new_task_id = new_task_id or _default_task_id
         # Write-through for --state-dir (emulator/stores/jobs.py); None: nothing is tracked.
@@ -1094,7 +1108,7 @@ class Engine:
             # ran, so it gets no RUNNING status, no startedAt and no log stream.
             update = replace(update, kind=UpdateKind.FAILED_TO_START)
         if update.kind is not UpdateKind.FAILED_TO_START and job.status is JobStatus.STARTING:
-            job = self._mark_running(job, update.attempt_id, now, update.private_ipv4)
+            job = self._mark_running(job, update.attempt_id, now, update.private_ipv4, update.node_name)
             if job.is_node and job.multinode.is_main_node:
                 self._main_node_running(job, now, start_others=update.kind is UpdateKind.RUNNING)
         if update.kind is UpdateKind.RUNNING:
@@ -1107,7 +1121,14 @@ class Engine:
         else:
             self._end_attempt(job, update, now, status_reason)
 
-    def _mark_running(self, job: Job, attempt_id: str, now: int, private_ipv4: str | None = None) -> Job:
+    def _mark_running(
+        self,
+        job: Job,
+        attempt_id: str,
+        now: int,
+        private_ipv4: str | None = None,
+        node_name: str | None = None,
+    ) -> Job:
         current = job.current_attempt
         attempt = replace(
             current,
@@ -1115,6 +1136,7 @@ class Engine:
             log_stream_name=None if job.task is not None else _log_stream(job, current.task_id),
             containers=_task_log_streams(job, current.task_id),
             private_ipv4=private_ipv4,
+            node_name=node_name,
         )
         job = self._transition(job, JobStatus.RUNNING, now, started_at_ms=now, current_attempt=attempt)
         if job.timeout_seconds:
@@ -1198,7 +1220,11 @@ class Engine:
             gpu_ids=gpu_ids,
         )
         node = self._transition(node, JobStatus.STARTING, now, status_reason=None, current_attempt=attempt)
-        self._attempt_jobs[_attempt_id(node.job_id, attempt.number)] = node.job_id
+        attempt_id = _attempt_id(node.job_id, attempt.number)
+        self._attempt_jobs[attempt_id] = node.job_id
+        account = self._account_for(node, attempt_id, now)
+        if account is None:
+            return
         environment = self._environments.get(attempt.compute_environment_arn)
         request = build_execution_request(
             node,
@@ -1207,6 +1233,7 @@ class Engine:
             self.endpoint_url,
             extra_environment=multinode.node_environment(node, main_address),
             network_group=f"{parent.job_id}/{attempt.number}",
+            account=account,
         )
         self._start(request)
 
@@ -1327,10 +1354,28 @@ class Engine:
         self._hold(job)
         attempt_id = _attempt_id(job.job_id, number)
         self._attempt_jobs[attempt_id] = job.job_id  # from here on `_let_go` releases what it holds
+        account = self._account_for(job, attempt_id, now)
+        if account is None:
+            return
         environment = self._environments[compute_environment_arn]
-        request = build_execution_request(job, attempt, environment.name, self.endpoint_url)
+        request = build_execution_request(job, attempt, environment.name, self.endpoint_url, account=account)
         log.debug("job %s: starting attempt %d on %s", job.job_id, number, environment.name)
         self._start(request)
+
+    def _account_for(self, job: Job, attempt_id: str, now: int) -> JobAccess | None:
+        """What the attempt's containers get from the job's account: credentials and the values of
+        its secrets, read now, as the ECS agent reads them when a task starts. A secret that
+        cannot be read fails the attempt before anything runs, as a failed image pull does
+        (`Task failed to start`, the container reason saying why); None then."""
+        try:
+            secrets = read_secrets(job, self._resolve_secrets)
+        except SecretUnavailableError as error:
+            log.info("job %s: attempt %s cannot read its secrets", job.job_id, attempt_id)
+            self._record_update(
+                ExecutionUpdate(attempt_id, UpdateKind.FAILED_TO_START, reason=error.reason), now
+            )
+            return None
+        return JobAccess(self._job_credentials(job.account_id), secrets)
 
     def _hold(self, job: Job) -> None:
         arn = job.current_attempt.compute_environment_arn
@@ -1458,14 +1503,18 @@ def execution_environment(
     compute_environment_name: str,
     endpoint_url: str,
     container: ContainerSpec | None = None,
+    account: JobAccess = JobAccess(),
 ) -> dict:
-    """The container's environment (§14.3): the user's variables, AWS SDK defaults that point jobs
-    at the emulator (kept when the user set them), then the reserved AWS_BATCH_* variables."""
-    environment = dict((container or job.container).environment)
+    """The container's environment (§14.3): the user's variables and its secrets, AWS SDK defaults
+    that point jobs at the emulator and at their own account (kept when the user set them), then
+    the reserved AWS_BATCH_* variables."""
+    spec = container or job.container
+    environment = {**dict(spec.environment), **secret_environment(spec, account.secrets)}
     if endpoint_url:
         environment.setdefault("AWS_ENDPOINT_URL", endpoint_url)
-    environment.setdefault("AWS_ACCESS_KEY_ID", "test")
-    environment.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    access_key_id, secret_access_key = account.credentials
+    environment.setdefault("AWS_ACCESS_KEY_ID", access_key_id)
+    environment.setdefault("AWS_SECRET_ACCESS_KEY", secret_access_key)
     environment.setdefault("AWS_REGION", job.region)
     environment.setdefault("AWS_DEFAULT_REGION", job.region)
     environment["AWS_BATCH_JOB_ID"] = job.job_id
@@ -1488,6 +1537,7 @@ def build_execution_request(
     *,
     extra_environment: dict[str, str] | None = None,
     network_group: str | None = None,
+    account: JobAccess = JobAccess(),
 ) -> ExecutionRequest:
     """Everything the executor needs for this attempt: one container, or (ECS/EKS properties) one
     request per task container, each with its own environment, limits, GPUs and log stream."""
@@ -1495,7 +1545,9 @@ def build_execution_request(
     extra = extra_environment or {}
     labels = _labels(job, attempt)
     if job.task is None:
-        environment = execution_environment(job, attempt.number, compute_environment_name, endpoint_url)
+        environment = execution_environment(
+            job, attempt.number, compute_environment_name, endpoint_url, account=account
+        )
         return _container_request(
             job,
             job.container,
@@ -1511,7 +1563,7 @@ def build_execution_request(
     for container, gpu_ids in zip(job.task.containers, gpu_shares, strict=True):
         spec = container.spec
         environment = execution_environment(
-            job, attempt.number, compute_environment_name, endpoint_url, container=spec
+            job, attempt.number, compute_environment_name, endpoint_url, container=spec, account=account
         )
         stream = _container_log_stream(spec, container.name, attempt.task_id)
         request = _container_request(

@@ -113,7 +113,7 @@ class Dependency:
 class ExitRule:
     """One `evaluateOnExit` entry; patterns as given, matched per reference §12.3."""
 
-    action: str  # "RETRY" | "EXIT", already upper-cased
+    action: str  # RETRY | EXIT as the client sent it; matched case-insensitively (§12.2)
     on_exit_code: str | None = None
     on_reason: str | None = None
     on_status_reason: str | None = None
@@ -185,6 +185,9 @@ class ContainerSpec:
     log_stream_prefix: str = "default"  # the definition name, or awslogs-stream-prefix
     # EKS `command` replaces the image's entrypoint (and `args` become `command`); None keeps it.
     entrypoint: tuple[str, ...] | None = None
+    # `secrets` as (variable name, valueFrom): references only; the values are read from the
+    # account when an attempt starts (engine/job_account.py) and never stored.
+    secrets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +292,7 @@ class Attempt:
     # ECS-/EKS-properties jobs: one result per task container, in task order.
     containers: tuple[ContainerResult, ...] = ()
     private_ipv4: str | None = None  # the attempt's address on its network (MNP nodes)
+    node_name: str | None = None  # the Kubernetes node its pod ran on (Kubernetes executor only)
     gpu_ids: tuple[int, ...] = ()  # host GPU indexes held while placed
 
 

@@ -94,6 +94,8 @@ class ExecutionUpdate:
     )
     # RUNNING: the attempt's address on its network (127.0.0.1 for local processes).
     private_ipv4: str | None = None
+    # RUNNING: the Kubernetes node the attempt's pod was scheduled on (EKS `nodeName`); None elsewhere.
+    node_name: str | None = None
     # EXITED / FAILED_TO_START of a task: how each container ended, in task order; the engine
     # judges the task from these (exit_code is then None).
     containers: tuple[ContainerResult, ...] = ()

@@ -5,7 +5,8 @@ The container gets what the job definition asks for (reference §17.4): CPU (`na
 read-only root, ulimits, devices, `--init`, shared memory, tmpfs, bind mounts for volumes with a
 host path and a Docker volume for the attempt otherwise. `host.docker.internal` points at the host
 so a job can call the emulator back; an `AWS_ENDPOINT_URL*` naming 127.0.0.1 or localhost is
-rewritten to it. Failures carry the container `reason` strings AWS shows (reference §6.6):
+rewritten to it. An image named by an ECR URI runs the local image it stands for when the daemon
+has one (ecr_images.py). Failures carry the container `reason` strings AWS shows (reference §6.6):
 `CannotPullContainerError: Error response from daemon: ...` and the like.
 
 Threads: `start` and `stop` only record intent and hand work to two bounded pools. An attempt
@@ -67,7 +68,8 @@ import requests.exceptions
 
 from emulator.executors.base import ExecutionRequest, ExecutionUpdate, UpdateKind
 from emulator.executors.container_files import build_archive, read_archive_file
-from emulator.executors.output import LineWriter
+from emulator.executors.ecr_images import local_candidates
+from emulator.executors.output import LineWriter, SkippingLogStore, stored_line_count
 from emulator.executors.tasks import TaskPlan
 from emulator.stores.base import LogStore
 
@@ -117,6 +119,9 @@ class _Attempt:
     network: Any = None
     events: queue.SimpleQueue[tuple[str, str, int | None, str | None]] | None = None
     group_network: str | None = None  # the group network this attempt holds a reference on
+    # Multi-container tasks: the image each container runs, by task container name: the
+    # request's, or the local image an ECR URI stands for (ecr_images.py).
+    images: dict[str, str] = field(default_factory=dict)
 
 
 class DockerExecutor:
@@ -275,14 +280,7 @@ class DockerExecutor:
             logger.warning("could not remove what earlier emulators left: %s", exc)
 
     def _stored_line_count(self, request: ExecutionRequest) -> int:
-        target = request.log
-        try:
-            stored = self._log_store.read_events(  # type: ignore[attr-defined]
-                target.account_id, target.region, target.group, target.stream, limit=1 << 62
-            )
-        except LookupError:
-            return 0
-        return len(stored)
+        return stored_line_count(self._log_store, request.log)
 
     def _follow_adopted(self, attempt: _Attempt, skip_lines: int) -> None:
         self._run_to_end(
@@ -300,7 +298,7 @@ class DockerExecutor:
                 self._submit_stop(attempt, self._stop_timeout_seconds)
         self._updates_ready()
         # The container's log holds every line since it started; those already stored are skipped.
-        output = LineWriter(_SkippingLogStore(self._log_store, skip_lines), request.log)
+        output = LineWriter(SkippingLogStore(self._log_store, skip_lines), request.log)
         exit_code, oom_killed = _follow_to_exit(container, output)
         if oom_killed:
             return ExecutionUpdate(request.attempt_id, UpdateKind.EXITED, exit_code=137, reason=OOM_REASON)
@@ -370,9 +368,10 @@ class DockerExecutor:
         request = attempt.request
         if attempt.stop_requested:
             return _stopped_before_start(request)
-        self._ensure_image(request.image, pull=request.pull_image)
+        image = self._ensure_image(request.image, pull=request.pull_image)
         attempt.volume_names.extend(self._create_volumes(request))
         options = self._container_options(request, iter(attempt.volume_names))
+        options["image"] = image
         if request.network_group is not None and self._network != "host":
             options["network"] = attempt.group_network = self._acquire_group_network(request)
         try:
@@ -438,10 +437,15 @@ class DockerExecutor:
                 found.append((path, text))
         return tuple(found)
 
-    def _ensure_image(self, image: str, *, pull: bool = True) -> None:
+    def _ensure_image(self, image: str, *, pull: bool = True) -> str:
+        """The image to create the container from: the local image an ECR URI stands for when the
+        daemon has it, else `image`, pulled when absent."""
+        local = next((name for name in local_candidates(image) if self._has_local(name)), None)
+        if local is not None:
+            return local
         try:
             self._client.images.get(image)
-            return
+            return image
         except docker.errors.ImageNotFound as exc:
             if not pull:
                 raise _StartFailure(
@@ -453,6 +457,14 @@ class DockerExecutor:
             self._client.images.pull(image)
         except docker.errors.APIError as exc:
             raise _StartFailure(f"CannotPullContainerError: {DAEMON_PREFIX}{_explain(exc)}") from exc
+        return image
+
+    def _has_local(self, image: str) -> bool:
+        try:
+            self._client.images.get(image)
+        except docker.errors.APIError:  # ImageNotFound, or a name the daemon cannot parse
+            return False
+        return True
 
     def _create_volumes(self, request: ExecutionRequest) -> list[str]:
         """One Docker volume per scratch volume (no host path), shared by its mount points and
@@ -475,7 +487,7 @@ class DockerExecutor:
             if attempt.stop_requested:
                 return _stopped_before_start(request)
         for member in request.containers:
-            self._ensure_image(member.request.image)
+            attempt.images[member.name] = self._ensure_image(member.request.image)
         attempt.network = self._client.networks.create(
             f"batch-emulator-task-{uuid.uuid4().hex[:16]}", driver="bridge", labels=self._labels(request)
         )
@@ -544,6 +556,7 @@ class DockerExecutor:
         volume_names = self._create_volumes(request)
         attempt.volume_names.extend(volume_names)
         options = self._container_options(request, iter(volume_names))
+        options["image"] = attempt.images.get(name, request.image)
         options["labels"] = {**options["labels"], ATTEMPT_LABEL: attempt.request.attempt_id}
         options["network"] = attempt.network.name
         options["networking_config"] = {
@@ -820,26 +833,6 @@ def _remove_network(network: Any) -> None:
         pass
     except docker.errors.APIError as exc:  # still in use: a container outlived its attempt
         logger.warning("could not remove network %s: %s", network.name, _explain(exc))
-
-
-class _SkippingLogStore:
-    """Passes events on to `store` once the first `count` have gone by: an adopted container's
-    log is read again from its start, and the lines an earlier server stored must not repeat."""
-
-    def __init__(self, store: LogStore, count: int) -> None:
-        self._store = store
-        self._left = count
-
-    def ensure_stream(self, account_id: str, region: str, group: str, stream: str) -> None:
-        self._store.ensure_stream(account_id, region, group, stream)
-
-    def put_events(
-        self, account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]
-    ) -> None:
-        dropped = min(self._left, len(events))
-        self._left -= dropped
-        if events[dropped:]:
-            self._store.put_events(account_id, region, group, stream, events[dropped:])
 
 
 def _stopped_before_start(request: ExecutionRequest) -> ExecutionUpdate:

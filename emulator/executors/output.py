@@ -76,3 +76,35 @@ def take_lines(buffer: bytearray) -> list[bytes]:
             break
     del buffer[:start]
     return lines
+
+
+class SkippingLogStore:
+    """Passes events on to `store` once the first `count` have gone by: the output of an attempt
+    adopted after a restart is read again from its start, and the lines an earlier server stored
+    must not repeat."""
+
+    def __init__(self, store: LogStore, count: int) -> None:
+        self._store = store
+        self._left = count
+
+    def ensure_stream(self, account_id: str, region: str, group: str, stream: str) -> None:
+        self._store.ensure_stream(account_id, region, group, stream)
+
+    def put_events(
+        self, account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]
+    ) -> None:
+        dropped = min(self._left, len(events))
+        self._left -= dropped
+        if events[dropped:]:
+            self._store.put_events(account_id, region, group, stream, events[dropped:])
+
+
+def stored_line_count(log_store: LogStore, target: LogTarget) -> int:
+    """How many events the stream `target` already holds (0 when it does not exist)."""
+    try:
+        stored = log_store.read_events(  # type: ignore[attr-defined]
+            target.account_id, target.region, target.group, target.stream, limit=1 << 62
+        )
+    except LookupError:
+        return 0
+    return len(stored)

@@ -19,7 +19,7 @@ from botocore.model import ServiceModel
 
 from emulator.protocol.errors import ServiceError
 from emulator.protocol.routing import Route
-from emulator.protocol.validation import validate
+from emulator.protocol.validation import in_model_spelling, validate
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Dispatcher:
             error_code=binding.validation_error_code,
             wrapped=binding.wrap_validation_messages,
         )
+        params = in_model_spelling(operation.input_shape, params)
         method = getattr(binding.provider, xform_name(operation.name), None)
         if method is None:
             raise ServiceError(

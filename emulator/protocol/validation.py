@@ -2,10 +2,11 @@
 
 Not every client validates before sending (reference §1.6), so the server enforces what the model
 declares: required members, JSON types, enums, and the `min`/`max` of strings, lists, maps and
-numbers. Messages follow AWS's front-end validation style
-(`1 validation error detected: Value 'x' at 'a.b' failed to satisfy constraint: ...`); the error
-code is the service's own validation error (`ClientException` for Batch). What AWS checks beyond
-the model (name patterns, quotas, cross-member rules) belongs to each service's `rules.py`.
+numbers, less the few constraints AWS itself does not enforce (`relaxations.py`). Messages follow
+AWS's front-end validation style (`1 validation error detected: Value 'x' at 'a.b' failed to
+satisfy constraint: ...`); the error code is the service's own validation error (`ClientException`
+for Batch). What AWS checks beyond the model (name patterns, quotas, cross-member rules) belongs to
+each service's `rules.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from botocore.model import Shape
 
 from emulator.protocol.errors import ServiceError
+from emulator.protocol.relaxations import ENUM_CANONICAL_CASE, ENUM_CASE, MIN, is_relaxed
 
 _MAX_SHOWN_VALUE = 64
 # A body of a million wrongly typed items must not cost a million sentences (and a 300 MB message).
@@ -170,7 +172,7 @@ def _check_structure(shape: Shape, value: dict[str, Any], path: str, problems: l
 
 def _check_string(shape: Shape, value: str, path: str, problems: list[str]) -> None:
     enum = shape.enum
-    if enum and value not in enum:
+    if enum and not _is_listed(shape, value):
         problems.append(
             f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: "
             f"Member must satisfy enum value set: [{', '.join(enum)}]"
@@ -184,6 +186,77 @@ def _check_string(shape: Shape, value: str, path: str, problems: list[str]) -> N
             f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: "
             f"Member must satisfy regular expression pattern: {pattern}"
         )
+
+
+def _is_listed(shape: Shape, value: str) -> bool:
+    if value in shape.enum:
+        return True
+    return _ignores_case(shape) and _model_spelling(shape, value) is not None
+
+
+def _ignores_case(shape: Shape) -> bool:
+    return is_relaxed(shape.name, ENUM_CASE) or is_relaxed(shape.name, ENUM_CANONICAL_CASE)
+
+
+def _model_spelling(shape: Shape, value: str) -> str | None:
+    folded = value.casefold()
+    return next((member for member in shape.enum if member.casefold() == folded), None)
+
+
+def in_model_spelling(shape: Shape | None, params: dict[str, Any]) -> dict[str, Any]:
+    """Valid parameters with each enum value whose shape is relaxed to `enum-canonical-case`
+    spelled as the model spells it, so services and the engine see only the model's values. Walks
+    only the members that can lead to such a shape; `params` itself for operations with none."""
+    if shape is None or not _leads_to_canonical_enum(shape):
+        return params
+    return _respelled(shape, params)
+
+
+def _respelled(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "string" and isinstance(value, str) and is_relaxed(shape.name, ENUM_CANONICAL_CASE):
+        return _model_spelling(shape, value) or value
+    if not _leads_to_canonical_enum(shape):
+        return value
+    if kind == "structure" and isinstance(value, dict):
+        return {
+            name: _respelled(shape.members[name], item) if name in shape.members else item
+            for name, item in value.items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_respelled(shape.member, item) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _respelled(shape.value, item) for key, item in value.items()}
+    return value
+
+
+# Shape name -> whether it is, or contains, an enum relaxed to `enum-canonical-case`.
+_LEADS: dict[str, bool] = {}
+
+
+def _leads_to_canonical_enum(shape: Shape) -> bool:
+    """Whether `shape` is, or contains, an enum relaxed to `enum-canonical-case`; memoized by shape
+    name, which the relaxation tests keep unambiguous between the two models."""
+    if shape.name not in _LEADS:
+        _LEADS[shape.name] = _reaches_canonical_enum(shape, frozenset())
+    return _LEADS[shape.name]
+
+
+def _reaches_canonical_enum(shape: Shape, visiting: frozenset[str]) -> bool:
+    if is_relaxed(shape.name, ENUM_CANONICAL_CASE):
+        return True
+    if shape.name in visiting:
+        return False
+    kind = shape.type_name
+    if kind == "structure":
+        children = list(shape.members.values())
+    elif kind == "list":
+        children = [shape.member]
+    elif kind == "map":
+        children = [shape.value]
+    else:
+        return False
+    return any(_reaches_canonical_enum(child, visiting | {shape.name}) for child in children)
 
 
 @cache
@@ -200,7 +273,7 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
 
 
 def _check_size(shape: Shape, size: float, value: Any, path: str, problems: list[str], what: str) -> None:
-    low = shape.metadata.get("min")
+    low = None if is_relaxed(shape.name, MIN) else shape.metadata.get("min")
     high = shape.metadata.get("max")
     shown = _shown(value)
     if low is not None and size < low:

@@ -26,12 +26,19 @@ def run_example(emulator, name: str, *args: str) -> str:
     return result.stdout
 
 
-def test_fetch_and_run_runs_the_script_the_job_names(batch_emulator) -> None:
-    output = run_example(batch_emulator, "fetch_and_run.py")
+def test_fetch_and_run_runs_a_script_from_s3_and_writes_its_output_back(batch_emulator, aws_client) -> None:
+    """The job (a local process, with this interpreter and its boto3) downloads the script the
+    example uploaded to S3, runs it, and uploads what it printed, which the example reads back."""
+    output = run_example(batch_emulator, "fetch_and_run.py", "--python", sys.executable)
 
-    assert "fetch_and_run: fetched file://" in output
-    assert "myjob.sh: hello batch-emulator" in output
-    assert "6 x 7 = 42" in output
+    assert "fetch_and_run: fetched s3://fetch-and-run/scripts/myjob-" in output
+    assert "  > myjob.sh: hello batch-emulator, job " in output  # read back from S3
+    assert "  > myjob.sh: 6 x 7 = 42" in output
+    assert "fetch-and-run: OK" in output
+    s3 = aws_client("s3")
+    (written,) = s3.list_objects_v2(Bucket="fetch-and-run", Prefix="output/")["Contents"]
+    body = s3.get_object(Bucket="fetch-and-run", Key=written["Key"])["Body"].read().decode()
+    assert body.splitlines()[1] == "myjob.sh: 6 x 7 = 42"
 
 
 @pytest.mark.parametrize("size", [2, 5])

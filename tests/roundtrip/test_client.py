@@ -138,13 +138,15 @@ def test_submit_job_params_and_result_survive_the_client():
 def test_batch_validation_error_is_a_modeled_client_exception():
     client, transport = _client("batch", lambda operation, params: {})
     with pytest.raises(client.exceptions.ClientException) as caught:
-        client.submit_job(jobName="j", jobQueue="q", jobDefinition="d", tags={})
+        client.submit_job(
+            jobName="j", jobQueue="q", jobDefinition="d", dependsOn=[{"jobId": "x", "type": "PARALLEL"}]
+        )
     error = caught.value.response
     assert error["Error"]["Code"] == "ClientException"
     assert error["Error"]["Message"] == (
-        "Error executing request, Exception : 1 validation error detected: Value '{}' at 'tags' failed to "
-        "satisfy constraint: Member must have length greater than or equal to 1, "
-        f"RequestId: {transport.request_id}"
+        "Error executing request, Exception : 1 validation error detected: Value 'PARALLEL' at "
+        "'dependsOn.1.member.type' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"[N_TO_N, SEQUENTIAL], RequestId: {transport.request_id}"
     )
     assert error["message"] == error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400

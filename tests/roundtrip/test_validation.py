@@ -152,8 +152,8 @@ CASES = [
         id="list-max",
     ),
     pytest.param(
-        SUBMIT_JOB,
-        {**JOB, "tags": {}},
+        CREATE_LOG_GROUP,
+        {"logGroupName": "g", "tags": {}},
         "Value '{}' at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1",
         id="map-min",
     ),

@@ -16,6 +16,7 @@ from emulator.protocol.dispatch import RequestContext
 from emulator.protocol.errors import ServiceError
 from emulator.services.batch import arns, errors, rules, tokens
 from emulator.services.batch.host_access import check_host_access
+from emulator.services.batch.references import check_definition_roles
 from emulator.services.batch.resources import SEQUENCE, ResourceAccess
 from emulator.services.batch.tags import get_tags, set_tags
 from emulator.stores.resources import ResourceStore
@@ -131,6 +132,8 @@ class JobDefinitionOperations(ResourceAccess):
         request = {key: value for key, value in request.items() if value is not None}
         self._check_definition(ctx, request)
         check_host_access(request, self.settings)
+        if self.references is not None:  # --validate-references
+            check_definition_roles(self.references, ctx.account_id, request)
         with self.store.lock:
             revisions = [
                 document["revision"]
@@ -256,8 +259,10 @@ def _check_container_definition(request: dict[str, Any], is_fargate: bool) -> No
             "job definitions"
         )
     if "eksProperties" in request:
+        # `propagateTags: false` only restates the default: the Terraform AWS provider sends it with
+        # every definition, EKS ones included, and AWS registers them.
         for member in ("platformCapabilities", "propagateTags"):
-            if member in request:
+            if member in request and request[member] is not False:
                 raise errors.invalid(f"{member} is not applicable for EKS job definitions")
         _check_eks_properties(request["eksProperties"])
     elif "ecsProperties" in request:

@@ -1,8 +1,10 @@
 """Compute environments: Create/Update/Delete/DescribeComputeEnvironments (reference §4.2, §5.1).
 
 Validation follows the managed/unmanaged and EC2/SPOT/Fargate rules with AWS's observed messages;
-the engine is told the topology after every change (`ComputeEnvironment` record). Unknown instance
-types are refused (instance_types.py); instance-type architecture checks and the service-role rules of infrastructure updates are not reproduced.
+the engine is told the topology after every change (`ComputeEnvironment` record), and the
+account's ECS gets the cluster named by `ecsClusterArn` at creation and loses it at deletion.
+Unknown instance types are refused (instance_types.py); instance-type architecture checks and the
+service-role rules of infrastructure updates are not reproduced.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from emulator.engine.records import ComputeEnvironment
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, errors, instance_types, lifecycle, rules, tokens
+from emulator.services.batch.references import compute_environment_problem
 from emulator.services.batch.resources import SEQUENCE, ResourceAccess
 from emulator.services.batch.tags import get_tags, set_tags
 
@@ -172,6 +175,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             "uuid": cluster_uuid,
             "context": context,
         }
+        self._check_references(ctx, document)
         with self.store.lock:
             existing = self.live_documents(KIND, ctx)
             if any(other["computeEnvironmentName"] == compute_environment_name for other in existing):
@@ -182,6 +186,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             lifecycle.begin(document, lifecycle.CREATING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, arn, {k: v for k, v in document.items() if v is not None})
             set_tags(self.store, arn, tags)
+        self.clusters.add(document["ecsClusterArn"])
         self._publish_environment(document)
         return {"computeEnvironmentName": compute_environment_name, "computeEnvironmentArn": arn}
 
@@ -222,6 +227,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
                 document["updatePolicy"] = {**document.get("updatePolicy", {}), **update_policy}
             if context is not None:
                 document["context"] = context
+            self._check_references(ctx, document)
             lifecycle.begin(document, lifecycle.UPDATING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, document["_arn"], document)
         self._publish_environment(document)
@@ -254,6 +260,7 @@ class ComputeEnvironmentOperations(ResourceAccess):
             lifecycle.begin(document, lifecycle.DELETING, self.now_ms(), self.transition_ms())
             self.store.put(KIND, arn, document)
         self.engine.remove_compute_environment(arn)
+        self.clusters.remove(document["ecsClusterArn"])
         return {}
 
     def describe_compute_environments(
@@ -296,7 +303,20 @@ class ComputeEnvironmentOperations(ResourceAccess):
         view["tags"] = get_tags(self.store, document["_arn"])
         if view["status"] == lifecycle.VALID:
             view["statusReason"] = HEALTHY
+        elif view["status"] == lifecycle.INVALID:
+            view["statusReason"] = document[lifecycle.INVALID_REASON]
         return view
+
+    def _check_references(self, ctx: RequestContext, document: dict[str, Any]) -> None:
+        """With --validate-references, record why the CE will settle INVALID (or that it will not:
+        an update may repair it). Without, nothing is checked (services/batch/references.py)."""
+        if self.references is None:
+            return
+        problem = compute_environment_problem(self.references, ctx.account_id, ctx.region, document)
+        if problem is None:
+            document.pop(lifecycle.INVALID_REASON, None)
+        else:
+            document[lifecycle.INVALID_REASON] = problem
 
     def _check_type_members(
         self, ce_type: str, resources: dict[str, Any] | None, unmanaged: int | None
@@ -319,8 +339,9 @@ class ComputeEnvironmentOperations(ResourceAccess):
                 arn=document["_arn"],
                 name=document["computeEnvironmentName"],
                 is_enabled=document["state"] == "ENABLED",
-                # CREATING/UPDATING count as usable: the engine is told once, not at each settle.
-                is_valid=status != lifecycle.INVALID,
+                # CREATING/UPDATING count as usable: the engine is told once, not at each settle;
+                # unless the CE is bound to settle INVALID.
+                is_valid=status != lifecycle.INVALID and not document.get(lifecycle.INVALID_REASON),
                 max_vcpus=resources.get("maxvCpus") if document["type"] == "MANAGED" else None,
                 is_fargate=is_fargate(document),
             )

@@ -1,5 +1,5 @@
-"""EventBridge-shaped Batch events (reference §22), kept for tests and, when configured, POSTed to
-a webhook:
+"""EventBridge-shaped Batch events (reference §22), kept for tests, put on the account's default
+EventBridge bus and, when configured, POSTed to a webhook:
 
 | detail-type                     | resources                | detail                                     |
 |---------------------------------|--------------------------|--------------------------------------------|
@@ -12,15 +12,16 @@ The engines tell their listeners every status a job enters (`Engine.add_listener
 `ServiceJobEngine.add_listener`), in order, with the record as it was right after the change, and
 when a RUNNABLE job gets a blocked status reason (`add_blocked_listener`, once per reason). The
 publishers here turn that into events, append them to one bounded in-memory buffer (the
-`/_emulator/events` test control reads it) and hand them to the webhook, if any. Rendering here
-keeps the engines free of wire shapes: they say what happened, the Batch service renders it.
+`/_emulator/events` test control reads it) and hand them to each delivery (event_delivery.py: the
+event bus, the webhook). Rendering here keeps the engines free of wire shapes: they say what
+happened, the Batch service renders it.
 
 Rendering is deferred: a change is kept as a `PendingEvent` (detail-type, job id, event id, time,
 resources, and a zero-argument renderer of the detail holding the immutable record and what the
-detail reads besides it, captured at the change) and rendered when the buffer is read or on the
-webhook's delivery thread. An engine pass that moves 10,000 array children pays for neither a
-JobDetail nor a copy of the compute environment per change, and the buffer holds records the
-engine keeps anyway instead of rendered dicts.
+detail reads besides it, captured at the change) and rendered when the buffer is read or on a
+delivery's thread. An engine pass that moves 10,000 array children pays for neither a JobDetail
+nor a copy of the compute environment per change, and the buffer holds records the engine keeps
+anyway instead of rendered dicts.
 
 Choices:
 - No event for SUBMITTED, for jobs and service jobs alike: AWS sends none for the initial
@@ -33,25 +34,21 @@ Choices:
   falls back from SCHEDULED gives its RUNNABLE state-change event, then the blocked event.
 - `time` is the clock time of the change, ISO-8601 UTC to the second, as on AWS; `account` and
   `region` are those of the job's ARN.
-- Webhook delivery runs on its own thread behind a bounded queue: a slow or failing endpoint never
-  delays the engine. When the queue is full the newest event is dropped and logged; a failed POST
-  is logged and not retried (AWS's events are best effort too).
+- Each delivery runs on its own thread behind a bounded queue: a slow or failing endpoint never
+  delays the engine. When the queue is full the newest event is dropped and logged; a failed
+  delivery is logged and not retried (AWS's events are best effort too).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from emulator.engine.records import Job, JobStatus
 from emulator.engine.service_records import ServiceJob, ServiceJobStatus
@@ -67,8 +64,6 @@ SOURCE = "aws.batch"
 SILENT_STATUSES = frozenset({JobStatus.SUBMITTED})
 SILENT_SERVICE_STATUSES = frozenset({ServiceJobStatus.SUBMITTED})
 BUFFER_SIZE = 10_000
-WEBHOOK_QUEUE_SIZE = 1_000
-WEBHOOK_TIMEOUT_SECONDS = 5.0
 
 Detail = Callable[[], Mapping[str, Any]]
 
@@ -171,86 +166,31 @@ class EventBuffer:
             self._events.clear()
 
 
-class WebhookDelivery:
-    """POSTs each event as JSON to `url` from one daemon thread, in order."""
+class EventSink(Protocol):
+    """Where published events go besides the buffer (event_delivery.py). `send` is called on the
+    engine's thread and must not block it."""
 
-    def __init__(self, url: str, *, queue_size: int = WEBHOOK_QUEUE_SIZE) -> None:
-        self.url = url
-        self._queue: queue.Queue[Event | None] = queue.Queue(maxsize=queue_size)
-        self._thread: threading.Thread | None = None
+    def send(self, event: Event) -> None: ...
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="batch-event-webhook", daemon=True)
-            self._thread.start()
-
-    def send(self, event: Event) -> None:
-        """Queue the event; a `PendingEvent` is rendered on the delivery thread."""
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            event_id, arn = (
-                (event.event_id, event.resources[0])
-                if isinstance(event, PendingEvent)
-                else (event["id"], event["resources"][0])
-            )
-            log.warning("event webhook queue full; dropping event %s for %s", event_id, arn)
-
-    def close(self, timeout_seconds: float = 5.0) -> None:
-        """Deliver what is queued (within the timeout), then stop the thread. Idempotent."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        try:
-            self._queue.put(None, timeout=timeout_seconds)
-        except queue.Full:
-            log.warning("event webhook queue still full at shutdown; undelivered events are lost")
-            return
-        thread.join(timeout=timeout_seconds)
-
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            if event is None:
-                return
-            if isinstance(event, PendingEvent):
-                try:
-                    event = event.render()
-                except Exception:  # a rendering bug must not end delivery for every later event
-                    log.exception("job %s: could not render event %s", event.job_id, event.event_id)
-                    continue
-            self._post(event)
-
-    def _post(self, event: dict[str, Any]) -> None:
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(event).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-                response.read()
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            log.warning("event webhook %s refused event %s: %s", self.url, event["id"], error)
+    def close(self) -> None: ...
 
 
 RecordT = TypeVar("RecordT", Job, ServiceJob)
 
 
 class _Publisher(Generic[RecordT]):
-    """Appends each event to the buffer and hands it to the webhook, if any."""
+    """Appends each event to the buffer and hands it to each delivery."""
 
     def __init__(
         self,
         *,
         render_detail: Callable[[RecordT], dict[str, Any]],
         buffer: EventBuffer,
-        webhook: WebhookDelivery | None = None,
+        deliveries: Sequence[EventSink] = (),
         new_event_id: Callable[[], str] | None = None,
     ) -> None:
         self.buffer = buffer
-        self.webhook = webhook
+        self.deliveries = tuple(deliveries)
         self._render_detail = render_detail
         self._new_event_id = new_event_id or (lambda: str(uuid.uuid4()))
 
@@ -259,19 +199,19 @@ class _Publisher(Generic[RecordT]):
     ) -> None:
         event = PendingEvent(detail_type, job_id, self._new_event_id(), at_ms, resources, detail)
         self.buffer.append(event)
-        if self.webhook is not None:
-            self.webhook.send(event)
+        for delivery in self.deliveries:
+            delivery.send(event)
 
     def close(self) -> None:
-        """Stop the webhook's thread (publishers sharing one may each call this)."""
-        if self.webhook is not None:
-            self.webhook.close()
+        """Stop the deliveries' threads (publishers sharing them may each call this)."""
+        for delivery in self.deliveries:
+            delivery.close()
 
 
 class JobEventPublisher(_Publisher[Job]):
     """Listens to the container-job engine: "Batch Job State Change" for each status a job enters
     (`on_status`), "Batch Job Queue Blocked" when a queue's head gets a blocked reason
-    (`on_blocked`), both kept as `PendingEvent`s for the buffer and the webhook.
+    (`on_blocked`), both kept as `PendingEvent`s for the buffer and the deliveries.
 
     `render_detail(job)` renders a JobDetail. If it also offers `capture(job)`, returning a
     zero-argument renderer holding what the rendering reads besides the record (the Batch

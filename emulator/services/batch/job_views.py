@@ -174,6 +174,9 @@ def pod_name(attempt: Attempt) -> str:
 
 
 def node_name(job: Job, attempt: Attempt) -> str:
+    """The node the pod ran on when a Kubernetes cluster ran it, else an EC2-style name per CE."""
+    if attempt.node_name:
+        return attempt.node_name
     digest = hashlib.md5(attempt.compute_environment_arn.encode()).digest()  # noqa: S324 - a name
     return f"ip-192-168-{digest[0]}-{digest[1]}.{job.region}.compute.internal"
 

@@ -20,6 +20,9 @@ INVALID = "INVALID"
 
 _SETTLED = {CREATING: VALID, UPDATING: VALID, DELETING: DELETED}
 _SETTLES_AT = "_statusSettlesAtMs"
+# Why a creation or update settles INVALID rather than VALID (compute environments whose
+# references are missing, services/batch/references.py); its statusReason once INVALID.
+INVALID_REASON = "_invalidReason"
 _GONE_AT = "_goneAtMs"
 
 
@@ -38,6 +41,8 @@ def current_status(document: dict[str, Any], now_ms: int | None) -> str:
     """The status shown now; `now_ms=None` means every transition has completed."""
     status = document["status"]
     if status in _SETTLED and (now_ms is None or now_ms >= document.get(_SETTLES_AT, 0)):
+        if status != DELETING and document.get(INVALID_REASON):
+            return INVALID
         return _SETTLED[status]
     return status
 

@@ -23,6 +23,8 @@ from emulator.services.batch.jobs import JobOperations
 from emulator.services.batch.policies import SchedulingPolicyOperations
 from emulator.services.batch.queues import JobQueueOperations
 from emulator.services.batch.quota_shares import QuotaShareOperations
+from emulator.services.batch.references import AccountReferences
+from emulator.services.batch.resources import EcsClusters, NoEcsClusters
 from emulator.services.batch.service_environments import ServiceEnvironmentOperations
 from emulator.services.batch.service_jobs import ServiceJobOperations
 from emulator.services.batch.tags import TagOperations
@@ -50,11 +52,16 @@ class BatchProvider(
         settings: Settings,
         clock: Clock,
         service_engine: ServiceJobEngine | None = None,
+        references: AccountReferences | None = None,
+        clusters: EcsClusters | None = None,
     ) -> None:
         self.store = store
+        self.references = references
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        # Each compute environment's ECS cluster, in the account's ECS.
+        self.clusters = clusters or NoEcsClusters()
         self._sequence = itertools.count(1)
         # Service jobs (SageMaker Training) have their own engine, which reads the service
         # environments, queues and quota shares through service_topology(). Without one given, an

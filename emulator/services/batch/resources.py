@@ -7,16 +7,36 @@ Each family mixin (environments, queues, ...) inherits this; `BatchProvider.__in
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.config import Settings
 from emulator.engine.clock import Clock
 from emulator.protocol.dispatch import RequestContext
 from emulator.services.batch import arns, lifecycle
+from emulator.services.batch.references import AccountReferences
 from emulator.stores.resources import MemoryResourceStore
 
 SEQUENCE = "_seq"
 TAGS_KIND = "tags"
+
+
+class EcsClusters(Protocol):
+    """The account's ECS, where each compute environment's `ecsClusterArn` names a cluster
+    (emulator/account/ecs_clusters.py)."""
+
+    def add(self, cluster_arn: str) -> None: ...
+
+    def remove(self, cluster_arn: str) -> None: ...
+
+
+class NoEcsClusters:
+    """No account beside Batch (a provider built alone, in unit tests)."""
+
+    def add(self, cluster_arn: str) -> None:
+        pass
+
+    def remove(self, cluster_arn: str) -> None:
+        pass
 
 
 class ResourceAccess:
@@ -24,6 +44,9 @@ class ResourceAccess:
     engine: Any
     settings: Settings
     clock: Clock
+    # What exists in the account, with --validate-references; None: references are not checked.
+    references: AccountReferences | None
+    clusters: EcsClusters
     _sequence: itertools.count
 
     def now_ms(self) -> int:

@@ -1,8 +1,9 @@
 """After a restart on a state directory: tell the engine the control plane the store still holds.
 
 The engine keeps compute environments, job queues and consumable resources in memory, pushed by
-the Create/Update calls (`_publish_environment`, `_publish_queue`, `put_consumable_resource`).
-`republish_topology` pushes them again the same way, skipping what is being deleted, and moves the
+the Create/Update calls (`_publish_environment`, `_publish_queue`, `put_consumable_resource`), and
+so does the account's ECS its clusters (`clusters.add`). `republish_topology` pushes them again the
+same way, skipping what is being deleted, and moves the
 provider's creation counter past the highest stored one so new resources sort after old ones.
 
 Known gap: a NON_REPLENISHABLE consumable resource comes back with the total its document last
@@ -50,6 +51,7 @@ def republish_topology(batch: Any) -> bool:
     batch._sequence = itertools.count(highest + 1)
     for document in store.list(environments.KIND):
         if not lifecycle.is_deleting(document):
+            batch.clusters.add(document["ecsClusterArn"])  # moto's ECS keeps nothing across a restart
             batch._publish_environment(document)
     for document in store.list(consumables.KIND):
         batch.engine.put_consumable_resource(consumables._engine_resource(document))

@@ -125,7 +125,8 @@ def check_simulation_variables(environment: list[dict[str, Any]] | None) -> None
 
 
 def check_retry_strategy(strategy: Mapping[str, Any] | None, *, service_job: bool = False) -> None:
-    """Reference §12.2. The model already limits `action` to RETRY/EXIT."""
+    """Reference §12.2. The protocol layer already checks `action` against RETRY/EXIT (for jobs in any
+    letter case)."""
     if strategy is None:
         return
     attempts = strategy.get("attempts")

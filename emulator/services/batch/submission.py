@@ -183,6 +183,7 @@ def container_spec(
         ),
         log_group=log_options.get("awslogs-group", DEFAULT_LOG_GROUP),
         log_stream_prefix=log_options.get("awslogs-stream-prefix", definition_name[:MAX_STREAM_PREFIX]),
+        secrets=tuple((s.get("name", ""), s.get("valueFrom", "")) for s in container.get("secrets") or []),
     )
 
 
@@ -208,7 +209,7 @@ def retry_policy(strategy: Mapping[str, Any] | None) -> RetryPolicy:
         return RetryPolicy()
     rules = tuple(
         ExitRule(
-            action=str(rule.get("action", "")).upper(),
+            action=str(rule.get("action", "")),
             on_exit_code=rule.get("onExitCode"),
             on_reason=rule.get("onReason"),
             on_status_reason=rule.get("onStatusReason"),

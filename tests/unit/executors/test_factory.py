@@ -78,7 +78,7 @@ def test_auto_takes_docker_when_the_daemon_answers(monkeypatch):
 
 def test_unknown_executor_is_refused():
     with pytest.raises(ValueError, match="unknown executor"):
-        build("kubernetes")
+        build("mesos")
 
 
 def test_auto_resolves_to_process_without_a_daemon(monkeypatch):

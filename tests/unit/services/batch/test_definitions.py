@@ -195,6 +195,18 @@ def test_register_rejects_invalid_definitions(batch, params, message):
     assert (error.message, error.wrapped) == (message, True)
 
 
+def test_eks_definition_takes_propagate_tags_false(batch):
+    """The Terraform AWS provider sends `propagateTags: false` with every definition, EKS ones
+    included, and AWS registers them: only `true` is refused."""
+    pod = {"podProperties": {"containers": [{"image": "a"}]}}
+    registered = register(batch, eksProperties=pod, propagateTags=False)
+    [definition] = batch.call("DescribeJobDefinitions", jobDefinitions=[registered["jobDefinitionArn"]])[
+        "jobDefinitions"
+    ]
+    assert definition["eksProperties"]["podProperties"]["containers"][0]["image"] == "a"
+    assert definition.get("propagateTags", False) is False
+
+
 def test_revisions_count_up_and_are_never_reused(batch):
     assert register(batch, containerProperties=CONTAINER)["revision"] == 1
     second = register(batch, containerProperties=CONTAINER)

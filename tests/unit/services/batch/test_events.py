@@ -28,7 +28,8 @@ from emulator.engine.records import (
 from emulator.engine.scheduling import ACTION_REQUIRED_INVALID_CES, COMPUTE_ENVIRONMENT_MAX_RESOURCE
 from emulator.executors.simulated import Outcome, SimulatedExecutor
 from emulator.services.batch import events
-from emulator.services.batch.events import EventBuffer, JobEventPublisher, WebhookDelivery
+from emulator.services.batch.event_delivery import WebhookDelivery
+from emulator.services.batch.events import EventBuffer, JobEventPublisher
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CE = f"arn:aws:batch:{REGION}:{ACCOUNT}:compute-environment/ce"
@@ -56,7 +57,7 @@ class World:
         self.publisher = JobEventPublisher(
             render_detail=minimal_detail,
             buffer=self.buffer,
-            webhook=webhook,
+            deliveries=(webhook,) if webhook is not None else (),
             new_event_id=SequentialIds("ev-"),
         )
         self.engine.add_listener(self.publisher.on_status)
