@@ -2,8 +2,7 @@
 
 Every entry rests on ../shared/reference/aws-batch.md: the test expects what AWS does not do
 (`CONTRADICTS`), or asserts wording or defaults nobody has seen AWS produce where the emulator
-follows the reference's choice (`UNVERIFIED`). `PENDING` entries are AWS behaviour still being
-wired (the compute environment's ECS cluster); `TIMING` entries pass or fail with the moment a
+follows the reference's choice (`UNVERIFIED`); `TIMING` entries pass or fail with the moment a
 poll lands, on AWS as here.
 """
 
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 
 CONTRADICTS = "contradicts AWS"
 UNVERIFIED = "unverified on AWS"
-PENDING = "pending"
 TIMING = "timing"
 
 
@@ -24,12 +22,6 @@ class Known:
     reference: str
 
 
-_ECS_CLUSTER = Known(
-    PENDING,
-    "expects the compute environment's ecsClusterArn in ECS ListClusters; the ECS wiring that "
-    "creates that cluster in the account is being built",
-    "§4.2, §2.2",
-)
 _MICRO_VCPU = Known(
     CONTRADICTS,
     "registers an EC2 definition with VCPU 0.25; fractional vCPUs are Fargate's, EC2 needs at least 1",
@@ -43,14 +35,6 @@ _NEWEST_REVISION_FIRST = Known(
 
 KNOWN_FAILURES: dict[str, Known] = {
     # ---- compute environments -------------------------------------------------------------------
-    "test_batch/test_batch_compute_envs.py::test_create_managed_compute_environment[True]": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_managed_compute_environment[False]": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_managed_compute_environment_with_tags[True]": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_managed_compute_environment_with_tags[False]": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_unmanaged_compute_environment": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_fargate_managed_compute_environment[FARGATE]": _ECS_CLUSTER,
-    "test_batch/test_batch_compute_envs.py::test_create_fargate_managed_compute_environment[FARGATE_SPOT]": _ECS_CLUSTER,
-    "test_batch_simple/test_batch_compute_envs.py::test_create_managed_compute_environment": _ECS_CLUSTER,
     "test_batch/test_batch_compute_envs.py::test_create_managed_compute_environment_with_unknown_instance_type": Known(
         CONTRADICTS,
         "expects InvalidParameterValue, 'Instance type unknown does not exist'; AWS answers ClientException, "
