@@ -88,14 +88,16 @@ def obtain_sdist(moto_version: str, cache_dir: Path, *, timeout_seconds: float =
         return tarball
     cache_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-    command += ["--dest", str(cache_dir), f"moto=={moto_version}"]
+    # Short network timeouts: where PyPI cannot be reached the run is skipped, not stalled.
+    command += ["--timeout", "15", "--retries", "1", "--dest", str(cache_dir), f"moto=={moto_version}"]
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout_seconds)
     except (OSError, subprocess.TimeoutExpired) as failure:
         raise SuiteUnavailable(f"pip download moto=={moto_version} failed: {failure}") from failure
     if finished.returncode != 0 or not tarball.is_file():
-        last_line = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SuiteUnavailable(f"pip download moto=={moto_version} failed: {last_line}")
+        lines = finished.stderr.strip().splitlines() or ["no output"]
+        reason = next((line for line in lines if line.startswith("ERROR")), lines[-1])
+        raise SuiteUnavailable(f"pip download moto=={moto_version} failed: {reason}")
     return tarball
 
 
