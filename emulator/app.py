@@ -33,7 +33,7 @@ from emulator.engine.service_jobs import ServiceJobEngine
 from emulator.engine.training_containers import TrainingRunner
 from emulator.executors.faults import FaultInjectingExecutor
 from emulator.protocol.auth import SignedRequest, SigV4Verifier, parse_keys
-from emulator.protocol.dispatch import Dispatcher, ServiceBinding, request_context
+from emulator.protocol.dispatch import Dispatcher, RequestContext, ServiceBinding, request_context
 from emulator.protocol.errors import ServiceError, UnknownOperationError
 from emulator.protocol.parsing import parse_request
 from emulator.protocol.routing import Router
@@ -301,6 +301,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reset_everything=runtime.reset,
         on_error=runtime.server_errors.record,
         before_moto=account.before_moto,
+        # CloudFormation's AWS::Batch::* resources are created in this Batch (account/stack_resources.py).
+        batch_for_stacks=lambda operation, params, account_id, region: dispatcher.call(
+            batch_model, operation, params, RequestContext(account_id, region, str(uuid.uuid4()))
+        ),
     )
     engine.start()
     service_engine.start()

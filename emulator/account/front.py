@@ -23,6 +23,7 @@ from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
+from emulator.account import stack_resources
 from emulator.account.catalog import services_signed_as
 from emulator.account.errors import WireProtocol, auth_failure_in, protocol_of, render_error
 from emulator.account.moto_gateway import MotoGateway, WSGIApp, moto_version
@@ -35,6 +36,7 @@ from emulator.account.routing import (
     decide,
     sigv2_s3_scope,
 )
+from emulator.account.stack_resources import BatchCall
 from emulator.config import Settings
 from emulator.protocol.auth import SignedRequest, SigV4Verifier
 from emulator.protocol.dispatch import request_context
@@ -57,10 +59,14 @@ class AccountFront:
         reset_everything: Callable[[], None],
         on_error: Callable[[BaseException], None],
         before_moto: Callable[[str, int | None], None] | None = None,
+        batch_for_stacks: BatchCall | None = None,
     ) -> None:
         """`ours` serves Batch, Logs and the test controls; `reset_everything` is the emulator's
         reset (ours and moto's); `on_error` records what moto raised, for the pytest plugin;
-        `before_moto(backend, server_port)` runs before moto serves a request (account/wiring.py)."""
+        `before_moto(backend, server_port)` runs before moto serves a request (account/wiring.py);
+        `batch_for_stacks` is where moto's CloudFormation creates `AWS::Batch::*` resources
+        (stack_resources.py)."""
+        self._batch_for_stacks = batch_for_stacks
         self._ours = ours
         self._before_moto = before_moto
         self._our_services = our_services
@@ -137,7 +143,8 @@ class AccountFront:
         try:
             if self._before_moto is not None:
                 self._before_moto(backend, _server_port(environ))
-            return self.moto.serve(backend, environ, start_response)
+            with stack_resources.serving(backend, self._batch_for_stacks):
+                return self.moto.serve(backend, environ, start_response)
         except NotImplementedError as gap:
             service = scope.service if scope else backend
             error = UnknownOperationError(

@@ -104,6 +104,14 @@ class Dispatcher:
         result = method(context, **arguments)
         return result or {}
 
+    def call(
+        self, service: ServiceModel, operation: str, params: dict[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        """An operation asked for from inside the process (CloudFormation's Batch resources): the
+        same validation and provider method as a request on the wire, without the HTTP."""
+        route = Route(service, service.operation_model(operation), {})
+        return self.dispatch(route, params, context)
+
 
 @functools.cache
 def _parameters_of(function: Any) -> frozenset[str] | None:

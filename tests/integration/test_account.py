@@ -209,9 +209,9 @@ def test_a_job_calls_s3_on_the_endpoint_it_is_given(aws_client, batch_client, wa
     assert body == b"from the job"
 
 
-def test_cloudformation_batch_resources_go_to_motos_batch_not_ours(aws_client, batch_client):
-    """Known difference: CloudFormation is moto's, and so are the AWS::Batch::* resources it
-    creates; our Batch API does not list them."""
+def test_cloudformation_batch_resources_are_in_our_batch(aws_client, batch_client):
+    """CloudFormation is moto's, but the AWS::Batch::* resources it creates are ours, as a stack's
+    resources are ordinary Batch resources on AWS (more in test_stack_resources.py)."""
     ec2 = aws_client("ec2")
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
@@ -238,7 +238,10 @@ def test_cloudformation_batch_resources_go_to_motos_batch_not_ours(aws_client, b
     cloudformation.create_stack(StackName="batch", TemplateBody=json.dumps(template))
 
     assert cloudformation.describe_stacks(StackName="batch")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    assert batch_client.describe_compute_environments()["computeEnvironments"] == []
+    [environment] = batch_client.describe_compute_environments()["computeEnvironments"]
+    assert environment["computeEnvironmentName"] == "from-cfn"
+    assert environment["serviceRole"] == role
+    assert environment["computeResources"]["subnets"] == [subnet]
 
 
 # -- the default account comes from the settings ---------------------------------------------------

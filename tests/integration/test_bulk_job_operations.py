@@ -93,8 +93,9 @@ def test_terminate_jobs_stops_running_jobs(batch_emulator, batch_client, wait_fo
         ("/v1/canceljobs", {"jobs": [f"j{i}" for i in range(51)], "reason": "r"}),
         ("/v1/terminatejobs", {"jobs": [], "reason": "r"}),
         ("/v1/terminateservicejobs", {"jobs": ["j"], "reason": "x" * 1025}),
+        ("/v1/canceljobs", {"jobs": ["j"], "reason": ""}),
     ],
-    ids=["51-ids", "no-ids", "reason-too-long"],
+    ids=["51-ids", "no-ids", "reason-too-long", "empty-reason"],
 )
 def test_request_level_limits_are_client_errors(batch_emulator, path, body):
     status, answer = call(batch_emulator, path, body)

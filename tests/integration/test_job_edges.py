@@ -199,3 +199,23 @@ def test_higher_priority_queue_goes_first(batch_client, define, wait_for_job):
     high_detail = describe(batch_client, high)
     assert high_detail["status"] == "SUCCEEDED"
     assert high_detail["stoppedAt"] <= low_detail["startedAt"]
+
+
+@pytest.mark.parametrize("operation", ["cancel_job", "terminate_job"])
+@pytest.mark.parametrize(
+    "arguments, member",
+    [({"jobId": "", "reason": "stop"}, "jobId"), ({"jobId": "some-job", "reason": ""}, "reason")],
+    ids=["empty-job-id", "empty-reason"],
+)
+def test_stopping_with_an_empty_job_id_or_reason_is_refused(batch_client, operation, arguments, member):
+    """AWS answers an empty jobId or reason with a ClientException, where an unknown job id gets
+    200 (reference §7); botocore sends empty strings, since the model sets no minimum length."""
+    with pytest.raises(batch_client.exceptions.ClientException) as refused:
+        getattr(batch_client, operation)(**arguments)
+    assert f"{member} is required" in refused.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("operation", ["cancel_job", "terminate_job"])
+def test_stopping_an_unknown_job_still_answers_200(batch_client, operation):
+    answer = getattr(batch_client, operation)(jobId="no-such-job", reason="stop")
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -3,7 +3,7 @@
 Each applies its single-job operation to up to 50 ids and reports every id in `successful` or
 `errors`; the call answers 200 even when some ids failed, and ids that can't be found count as
 successful, as the model's documentation says. A request-level problem (too many ids, a reason
-too long) is a ClientException for the whole call, as for the single-job operations.
+too long or empty) is a ClientException for the whole call, as for the single-job operations.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class BulkJobOperations:
 def _apply_each(jobs: list[str], reason: str, apply: Callable[[str], Any]) -> dict[str, Any]:
     if not 1 <= len(jobs) <= MAX_BULK_JOBS:
         raise client_error(f"jobs must list between 1 and {MAX_BULK_JOBS} job IDs.", wrapped=True)
+    if not reason:  # as for CancelJob and TerminateJob (jobs.py)
+        raise client_error("reason is required.", wrapped=True)
     if len(reason) > MAX_REASON_LENGTH:
         raise client_error(f"Reason must be at most {MAX_REASON_LENGTH} characters.", wrapped=True)
     successful: list[str] = []

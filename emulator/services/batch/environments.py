@@ -2,8 +2,9 @@
 
 Validation follows the managed/unmanaged and EC2/SPOT/Fargate rules with AWS's observed messages;
 the engine is told the topology after every change (`ComputeEnvironment` record), and the
-account's ECS gets the cluster named by `ecsClusterArn` at creation and loses it at deletion. Instance-type
-architecture checks and the service-role rules of infrastructure updates are not reproduced.
+account's ECS gets the cluster named by `ecsClusterArn` at creation and loses it at deletion.
+Unknown instance types are refused (instance_types.py); instance-type architecture checks and the
+service-role rules of infrastructure updates are not reproduced.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from emulator.engine.records import ComputeEnvironment
 from emulator.protocol.dispatch import RequestContext
-from emulator.services.batch import arns, errors, lifecycle, rules, tokens
+from emulator.services.batch import arns, errors, instance_types, lifecycle, rules, tokens
 from emulator.services.batch.references import compute_environment_problem
 from emulator.services.batch.resources import SEQUENCE, ResourceAccess
 from emulator.services.batch.tags import get_tags, set_tags
@@ -87,6 +88,7 @@ def _check_ec2_resources(resources: dict[str, Any]) -> None:
         raise errors.invalid("Resource minvCpus is required.")
     if not resources.get("instanceTypes"):
         raise errors.invalid("Resource instanceTypes is required.")
+    _check_instance_types(resources["instanceTypes"])
     if not resources.get("securityGroupIds") and not resources.get("launchTemplate"):
         raise errors.invalid("At least one security group is required.")
     _check_vcpu_bounds(resources.get("minvCpus"), resources.get("desiredvCpus"), resources.get("maxvCpus"))
@@ -95,6 +97,12 @@ def _check_ec2_resources(resources: dict[str, Any]) -> None:
         raise errors.invalid(f"Allocation strategy {strategy} is only supported for SPOT compute resources.")
     if resources["type"] == "SPOT" and strategy == "BEST_FIT" and not resources.get("spotIamFleetRole"):
         raise errors.invalid("ComputeResources.spotIamFleetRole cannot not be null or empty")
+
+
+def _check_instance_types(requested: list[str]) -> None:
+    refusal = instance_types.refusal_message(requested)
+    if refusal is not None:
+        raise errors.invalid(refusal)
 
 
 def _check_vcpu_bounds(min_vcpus: int | None, desired_vcpus: int | None, max_vcpus: int | None) -> None:
@@ -359,6 +367,8 @@ def _updated_resources(current: dict[str, Any], update: dict[str, Any]) -> dict[
         return merged
     if "type" in update and update["type"] in FARGATE_TYPES:
         raise errors.invalid("Cannot change the compute resource type between EC2 and Fargate")
+    if update.get("instanceTypes"):
+        _check_instance_types(update["instanceTypes"])
     merged.update(update)
     merged.pop("updateToLatestImageVersion", None)
     _check_vcpu_bounds(merged.get("minvCpus"), merged.get("desiredvCpus"), merged.get("maxvCpus"))

@@ -529,6 +529,12 @@ class JobOperations:
         return {}
 
     def _stop(self, ctx: RequestContext, job_id: str, reason: str, command) -> None:
+        """An empty jobId or reason is refused although the model sets no minimum length: AWS
+        answers both with a ClientException (observed against AWS by a moto contributor), while an unknown
+        id gets 200 (§7). The wording is unverified."""
+        for member, value in (("jobId", job_id), ("reason", reason)):
+            if not value:
+                raise client_error(f"{member} is required.", wrapped=True)
         if len(reason) > MAX_REASON_LENGTH:
             raise client_error(f"Reason must be at most {MAX_REASON_LENGTH} characters.", wrapped=True)
         job = self.engine.get_job(job_id)

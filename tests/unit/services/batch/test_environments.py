@@ -172,6 +172,50 @@ def test_create_compute_environment_rejects_invalid_input(batch, params, message
     assert error.wrapped is True
 
 
+@pytest.mark.parametrize(
+    "instance_types",
+    [["t2.small", "t2.medium"], ["c5"], ["optimal"], ["default_arm64", "m6g.large"]],
+    ids=["sizes", "family", "optimal", "special-and-size"],
+)
+def test_known_instance_types_and_families_are_accepted(batch, instance_types):
+    batch.call(
+        "CreateComputeEnvironment",
+        computeEnvironmentName="c",
+        type="MANAGED",
+        computeResources={**EC2, "instanceTypes": instance_types},
+    )
+    [detail] = batch.call("DescribeComputeEnvironments")["computeEnvironments"]
+    assert detail["computeResources"]["instanceTypes"] == instance_types
+
+
+def test_unknown_instance_type_is_refused_with_the_accepted_list(batch):
+    """AWS lists every value it accepts, special values and families included (reference §5.1)."""
+    error = batch.error(
+        "CreateComputeEnvironment",
+        computeEnvironmentName="c",
+        type="MANAGED",
+        computeResources={**EC2, "instanceTypes": ["m5.large", "m5.hyper"]},
+    )
+    assert error.wrapped is True
+    assert error.message.startswith(
+        "Instance type can only be one of [optimal, default_x86_64, default_arm64, "
+    )
+    accepted = error.message.removeprefix("Instance type can only be one of [").removesuffix("]").split(", ")
+    assert {"c5", "m5.large", "t2.small"} <= set(accepted)
+    assert "m5.hyper" not in accepted
+
+
+def test_update_to_an_unknown_instance_type_is_refused(batch):
+    batch.ec2_ce("ce1")
+    batch.settle()
+    error = batch.error(
+        "UpdateComputeEnvironment", computeEnvironment="ce1", computeResources={"instanceTypes": ["unknown"]}
+    )
+    assert error.message.startswith("Instance type can only be one of [")
+    [detail] = batch.call("DescribeComputeEnvironments")["computeEnvironments"]
+    assert detail["computeResources"]["instanceTypes"] == ["optimal"]
+
+
 def test_created_environment_is_creating_then_valid_with_defaults(batch):
     arn = batch.ec2_ce("ce1")
     assert arn == PREFIX + "compute-environment/ce1"
