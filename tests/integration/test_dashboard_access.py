@@ -4,15 +4,12 @@ pointing a failed test at the dashboard."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 
 import pytest
 from dashboard_pages import ACTION_HEADER, basic, fetch
-from kit import serving
+from kit import run_pytest, serving
 
 from emulator.app import runtime_of
 from emulator.config import Settings
@@ -125,14 +122,7 @@ def test_a_failed_test_using_the_emulator_reports_the_dashboard_url(tmp_path):
             """
         )
     )
-    finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "EMULATOR_EXECUTOR": "simulated"},
-    )
+    finished = run_pytest(tmp_path, '{"executor": "simulated"}')
     assert "1 failed, 1 passed" in finished.stdout, finished.stdout[-3000:]
     section = finished.stdout.split("batch-emulator dashboard", 1)
     assert len(section) == 2, finished.stdout[-3000:]
