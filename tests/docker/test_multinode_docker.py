@@ -21,8 +21,11 @@ CE = "mnp-docker-ce"
 # retrying until the main node listens.
 NODE_SCRIPT = (
     'if [ "$AWS_BATCH_JOB_NODE_INDEX" = "$AWS_BATCH_JOB_MAIN_NODE_INDEX" ]; then '
-    # Until a message arrives: a connection that brings none (seen once in CI) is not the worker's.
-    'msg=""; while [ -z "$msg" ]; do msg=$(nc -l -p 5000); done; echo "main got: $msg"; '
+    # busybox nc gives up a connection as soon as its own stdin ends, and in a container with no
+    # stdin that can be before the worker's bytes are read: the worker then thinks it sent. A FIFO
+    # held open read-write is a stdin that never ends, so nc returns once the worker closes.
+    "mkdir -p /tmp; mkfifo /tmp/stdin; exec 3<>/tmp/stdin; "
+    'msg=""; while [ -z "$msg" ]; do msg=$(nc -l -p 5000 <&3); done; echo "main got: $msg"; '
     "else "
     "for i in $(seq 1 100); do "
     'echo "hello from node $AWS_BATCH_JOB_NODE_INDEX" | nc -w 3 "$AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS" 5000 '
