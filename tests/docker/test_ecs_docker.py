@@ -38,7 +38,14 @@ def test_ecs_task_containers_share_a_network_and_report_their_exit_codes(batch, 
                             "name": "server",
                             "image": test_image,
                             "essential": False,
-                            "command": ["sh", "-c", 'msg=$(nc -l -p 6000); echo "server got: $msg"; exit 3'],
+                            # A FIFO held open read-write: busybox nc would give up the
+                            # connection when its stdin ends, maybe before the bytes arrive.
+                            "command": [
+                                "sh",
+                                "-c",
+                                "mkdir -p /tmp; mkfifo /tmp/stdin; exec 3<>/tmp/stdin; "
+                                'msg=$(nc -l -p 6000 <&3); echo "server got: $msg"; exit 3',
+                            ],
                         },
                         {
                             "name": "client",
