@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only api,latency,throughput,scale]`: run, print the table, save JSON."""
+"""`python -m bench [--quick] [--only api,latency,throughput,scale,server]`: run, print the table, save JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from bench.plan import FULL, QUICK
 from bench.report import Report
 
-WORKLOADS = ("api", "latency", "throughput", "scale")
+WORKLOADS = ("api", "latency", "throughput", "scale", "server")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plan = QUICK if args.quick else FULL
     report = Report(mode=plan.name)
-    from bench.workloads import api, latency, scale, throughput
+    from bench.workloads import api, latency, scale, server, throughput
 
-    modules = {"api": api, "latency": latency, "throughput": throughput, "scale": scale}
+    modules = {"api": api, "latency": latency, "throughput": throughput, "scale": scale, "server": server}
     for name in WORKLOADS:
         if name not in chosen:
             continue

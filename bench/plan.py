@@ -19,6 +19,11 @@ class Plan:
     store_sizes: tuple[int, ...]
     moto_store_sizes: tuple[int, ...]
     fill_threads: int = 8
+    # `server` workload (wrk): seconds per run, interleaved rounds, and the stored jobs at which
+    # the first ListJobs page is timed (the second over the first is the growth target).
+    server_seconds: float = 3.0
+    server_rounds: int = 3
+    server_store_sizes: tuple[int, int] = (1000, 10_000)
 
 
 FULL = Plan(
@@ -47,4 +52,7 @@ QUICK = Plan(
     docker_array_sizes=(10,),
     store_sizes=(500, 2000),
     moto_store_sizes=(500,),
+    server_seconds=1.0,
+    server_rounds=1,
+    server_store_sizes=(200, 1000),
 )

@@ -55,6 +55,14 @@ class ServerProcess:
                     values[key] = int(rest.split()[0])
         return ProcessSample(values.get("VmRSS", 0), values.get("Threads", 0))
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server has used (utime+stime of /proc/<pid>/stat), all its
+        threads included."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            # Fields after the command name, which is in parentheses and may contain spaces.
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def start_peak_sampling(self, interval_seconds: float = 0.05) -> None:
         """Record the highest RSS and thread count seen until `stop_peak_sampling`."""
         self._peak = self.sample()
@@ -192,8 +200,10 @@ def _children_of(pid: int) -> list[int]:
         return []
 
 
-def start_floor() -> ServerProcess:
-    process = _spawn([sys.executable, "-m", "bench.floor"])
+def start_floor(*, same_server: bool = False) -> ServerProcess:
+    """The canned-answer floor: a bare `http.server`, or with `same_server` the HTTP server the
+    emulator itself runs on (bench/floor.py)."""
+    process = _spawn([sys.executable, "-m", "bench.floor", *(["--same-server"] if same_server else [])])
     return ServerProcess("floor", process, _read_url(process, "floor", 30))
 
 
