@@ -20,6 +20,7 @@ from emulator.bootstrap import bootstrap
 from emulator.config import Settings
 from emulator.engine.clock import Clock, ControllableClock
 from emulator.engine.engine import Engine
+from emulator.engine.ids import new_request_id
 from emulator.engine.service_jobs import ServiceJobEngine
 from emulator.engine.training_containers import TrainingRunner
 from emulator.executors.faults import FaultInjectingExecutor
@@ -216,7 +217,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     def handle_aws(path: str = "") -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         service = None
         try:
             if verifier is not None:
