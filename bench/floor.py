@@ -15,6 +15,7 @@ Run as `python -m bench.floor`; the first stdout line is `floor serving on URL`.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +85,7 @@ def canned_app(environ, start_response):
 def serve_on_emulator_server() -> int:
     from emulator.testing.server import ServerThread
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # as batch-emulator sets it
     server = ServerThread(canned_app)  # type: ignore[arg-type]  # any WSGI app serves
     print(f"floor serving on {server.url}", flush=True)
     try:
