@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from emulator.bootstrap import bootstrap
 from emulator.config import Settings
@@ -42,6 +43,7 @@ from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
 from emulator.services.batch.service_jobs import render_event_detail
 from emulator.services.logs.provider import LogsProvider
+from emulator.serving import AwsFastPath
 from emulator.stores.base import LogStore
 from emulator.stores.jobs import JobStore
 from emulator.stores.memory import MemoryLogStore
@@ -217,11 +219,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     def handle_aws(path: str = "") -> Response:
+        return serve_aws(request._get_current_object())  # type: ignore[attr-defined]
+
+    def serve_aws(request: Request) -> Response:
+        """Every AWS operation, from routing to the wire; a Flask view (handle_aws) or, on the
+        fast path (emulator/serving.py), straight from WSGI."""
         request_id = new_request_id()
         service = None
         try:
             if verifier is not None:
-                verifier.verify(_signed_request())
+                verifier.verify(_signed_request(request))
             route = router.route(request.method, request.path, request.headers.get("X-Amz-Target"))
             service = route.service
             params = parse_request(
@@ -243,7 +250,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         except ServiceError as error:
             wire = serialize_error(service, error, request_id)
         except HTTPException as error:  # e.g. the client sent less body than Content-Length said
-            wire = serialize_error(service, protocol_error(error), request_id)
+            wire = serialize_error(service, protocol_error(error, request), request_id)
         except Exception as exc:  # one place turns the unexpected into one 500, logged once
             log.exception("internal error serving %s %s", request.method, request.path)
             runtime.server_errors.record(exc)
@@ -261,6 +268,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.add_url_rule("/", "aws_root", handle_aws, methods=_METHODS)
     app.add_url_rule("/<path:path>", "aws", handle_aws, methods=_METHODS)
+    app.wsgi_app = AwsFastPath(app, ("aws_root", "aws"), serve_aws)  # type: ignore[method-assign]
     engine.start()
     service_engine.start()
     return app
@@ -278,7 +286,7 @@ def _refusal_of_unsigned(verifier: SigV4Verifier) -> Response | None:
     return None
 
 
-def _signed_request() -> SignedRequest:
+def _signed_request(request: Request = request) -> SignedRequest:  # type: ignore[assignment]
     # The request line as the client sent it: the signature covers the still-encoded path.
     raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
     return SignedRequest(
@@ -289,7 +297,7 @@ def _signed_request() -> SignedRequest:
     )
 
 
-def protocol_error(error: HTTPException) -> ServiceError:
+def protocol_error(error: HTTPException, request: Request = request) -> ServiceError:  # type: ignore[assignment]
     status = error.code or 400
     if status in (404, 405):
         return UnknownOperationError(

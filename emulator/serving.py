@@ -1,4 +1,5 @@
-"""Serving the app: the main listener, plus the one Docker jobs use to call the emulator back.
+"""Serving the app: the main listener, plus the one Docker jobs use to call the emulator back;
+and the fast path that serves AWS operations without Flask's per-request machinery.
 
 A server bound to 127.0.0.1 is out of reach of containers: inside one, `host.docker.internal`
 resolves to the Docker bridge's gateway address, not to the host's loopback. So when jobs run in
@@ -11,8 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 from emulator.config import Settings
 
@@ -60,3 +65,26 @@ def start_callback_listener(app: Flask, settings: Settings, executor_name: str):
         return None
     log.info("containers reach the emulator at http://%s:%d (host.docker.internal)", gateway, settings.port)
     return listener
+
+
+class AwsFastPath:
+    """WSGI middleware before Flask: a request that Flask's own URL map gives to the AWS view is
+    served by `serve` directly, without Flask's request context, hooks and response finishing,
+    which cost as much as the rest of a SubmitJob under load. The map decides, so the emulator's
+    own endpoints and anything registered beside them still go through Flask, and an AWS request
+    is answered by the same function either way."""
+
+    def __init__(self, app: Flask, endpoints: tuple[str, ...], serve: Callable[[Request], Response]) -> None:
+        self._flask_wsgi = app.wsgi_app
+        self._url_map = app.url_map
+        self._endpoints = frozenset(endpoints)
+        self._serve = serve
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            endpoint, _ = self._url_map.bind_to_environ(environ).match()
+        except HTTPException:  # Flask answers what its map refuses (an AWS-shaped 404 or 405)
+            endpoint = None
+        if endpoint not in self._endpoints:
+            return self._flask_wsgi(environ, start_response)
+        return self._serve(Request(environ))(environ, start_response)
