@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from emulator.app import close_app, create_app, runtime_of
-    from emulator.serving import start_callback_listener
+    from emulator.serving import start_callback_listener, tune_garbage_collector
     from emulator.stores.sqlite import StateDirectoryInUseError
     from emulator.testing.server import ServerThread
 
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     except StateDirectoryInUseError as error:
         print(f"batch-emulator: {error}", file=sys.stderr)
         return 2  # the socket closes with the process; serve_forever never ran, so no shutdown()
+    tune_garbage_collector()
     try:
         server.mount(app)
         runtime = runtime_of(app)
