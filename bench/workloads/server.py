@@ -142,7 +142,7 @@ class _Measurer:
     def __call__(self, call: Callable[..., Any]) -> Operation:
         requests: dict[str, wrk.RecordedRequest] = {}
         for name in ("emulator", "moto"):
-            request, answer = _record(self.started[name].url, call, name)
+            request, answer = record_call(self.started[name].url, call, name)
             requests[name] = request
             if name == "emulator":
                 _install_canned(self.started["floor"].url, request.path.split("?")[0], answer)
@@ -164,7 +164,7 @@ class _Measurer:
         into.runs.append(result)
 
 
-def _record(url: str, call: Callable[[Any, str], Any], target: str) -> tuple[wrk.RecordedRequest, bytes]:
+def record_call(url: str, call: Callable[[Any, str], Any], target: str) -> tuple[wrk.RecordedRequest, bytes]:
     """Make `call(client, target)` once through boto3, keeping the request it sent and the body it got back."""
     client = resources.client(url)
     kept: dict[str, Any] = {}
@@ -192,7 +192,7 @@ def _fill(wrk_path: str, url: str, jobs: int) -> None:
     """Submit `jobs` jobs as fast as the server takes them, then wait until none is unfinished."""
     if jobs <= 0:
         return
-    request, _ = _record(
+    request, _ = record_call(
         url,
         lambda c, _target: c.submit_job(
             jobName="fill", jobQueue=resources.QUEUE, jobDefinition=resources.DEFINITION
