@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only api,latency,throughput,scale,dashboard]`: run, print the table, save JSON."""
+"""`python -m bench [--quick] [--only api,latency,throughput,scale,dashboard,server]`: run, print the table, save JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from bench.plan import FULL, QUICK
 from bench.report import Report
 
-WORKLOADS = ("api", "latency", "throughput", "scale", "dashboard")
+WORKLOADS = ("api", "latency", "throughput", "scale", "dashboard", "server")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plan = QUICK if args.quick else FULL
     report = Report(mode=plan.name)
-    from bench.workloads import api, dashboard, latency, scale, throughput
+    from bench.workloads import api, dashboard, latency, scale, server, throughput
 
     modules = {
         "api": api,
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": throughput,
         "scale": scale,
         "dashboard": dashboard,
+        "server": server,
     }
     for name in WORKLOADS:
         if name not in chosen:

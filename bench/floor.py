@@ -5,11 +5,17 @@ every request with a canned body chosen by path. The bench records the emulator'
 each benchmarked call and installs it here (`PUT /_canned/<path>`), so boto3 parses the same bytes
 from the floor as from the emulator and the difference is what the emulator spends producing them.
 
+`python -m bench.floor --same-server` serves the same canned answers through the emulator's own
+HTTP server (ServerThread and its guarded handler) instead: the floor of the `server` workload,
+where the difference from the emulator is its own per-request path and nothing else.
+
 Run as `python -m bench.floor`; the first stdout line is `floor serving on URL`.
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +61,45 @@ class CannedHandler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
 
-def main() -> int:
+def canned_app(environ, start_response):
+    """The same answers as CannedHandler, as a WSGI app: PUT /_canned/<path> installs one."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    path = environ.get("PATH_INFO", "/")
+    if environ["REQUEST_METHOD"] == "PUT" and path.startswith(CANNED_PREFIX):
+        CANNED[path[len(CANNED_PREFIX) :]] = body
+        answer = b"{}"
+    else:
+        answer = CANNED.get(path, b"{}")
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "application/json"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("Content-Length", str(len(answer))),
+        ],
+    )
+    return [answer]
+
+
+def serve_on_emulator_server() -> int:
+    from emulator.testing.server import ServerThread
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # as batch-emulator sets it
+    server = ServerThread(canned_app)  # type: ignore[arg-type]  # any WSGI app serves
+    print(f"floor serving on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor")
+    parser.add_argument("--same-server", action="store_true", help="serve on the emulator's HTTP server")
+    if parser.parse_args(argv).same_server:
+        return serve_on_emulator_server()
     server = ThreadingHTTPServer(("127.0.0.1", 0), CannedHandler)
     server.daemon_threads = True
     print(f"floor serving on http://127.0.0.1:{server.server_port}", flush=True)

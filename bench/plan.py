@@ -24,6 +24,11 @@ class Plan:
     dashboard_array_size: int = 10_000
     dashboard_requests: int = 30  # per page
     dashboard_rounds: int = 3  # array runs without and with open dashboards, interleaved
+    # `server` workload (wrk): seconds per run, interleaved rounds, and the stored jobs at which
+    # the first ListJobs page is timed (the second over the first is the growth target).
+    server_seconds: float = 3.0
+    server_rounds: int = 3
+    server_store_sizes: tuple[int, int] = (1000, 10_000)
 
 
 FULL = Plan(
@@ -56,4 +61,7 @@ QUICK = Plan(
     dashboard_array_size=500,
     dashboard_requests=10,
     dashboard_rounds=1,
+    server_seconds=1.0,
+    server_rounds=1,
+    server_store_sizes=(200, 1000),
 )

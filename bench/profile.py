@@ -1,6 +1,11 @@
 """`python -m bench.profile [submit|describe|list]`: sample the emulator server under py-spy while
 one API workload runs, and print where its threads spend time (inclusive and self, top frames).
 
+The load comes from wrk where it is installed (`--driver wrk`, the default then: the request is
+recorded once from boto3 and replayed, so the server is what is busy), else from boto3 threads.
+`BENCH_PY_SPY_FLAGS=--gil` keeps only the samples of the thread holding the GIL, which is where CPU
+goes; without it, threads waiting for the GIL show up in whatever line they wait at.
+
 py-spy samples every thread of the server process (pyinstrument would see only the thread that
 started it, and Werkzeug serves each connection on its own thread). The raw collapsed stacks are
 kept in bench/results/profile-<workload>.txt for flame graphs.
@@ -14,15 +19,18 @@ import os
 import sys
 import time
 
-from bench import resources, servers
+from bench import resources, servers, wrk
 from bench.report import RESULTS_DIR
 from bench.timing import run_threads, summarize
 from bench.workloads.scale import _fill, _list_page
+from bench.workloads.server import record_call
 
 IDLE_FRAMES = ("select (selectors.py", "wait (threading.py", "_wait_for_tstate_lock", "accept (socket.py")
 
 
-def _workload(name: str, server: servers.ServerProcess, calls: int, threads: int) -> None:
+def _workload(
+    name: str, server: servers.ServerProcess, calls: int, threads: int, driver: str, seconds: float
+) -> None:
     client = resources.client(server.url)
     if name == "submit":
 
@@ -46,6 +54,12 @@ def _workload(name: str, server: servers.ServerProcess, calls: int, threads: int
         def call(c, i):
             _list_page(c)
 
+    wrk_path = wrk.find_wrk() if driver == "wrk" else None
+    if wrk_path is not None:
+        request, _ = record_call(server.url, lambda client, _target: call(client, 0), "")
+        result = wrk.run(wrk_path, server.url, request, connections=threads, seconds=seconds)
+        print(f"{name}: {result.requests} calls, {result.per_second:.0f}/s, p50 {result.p50_ms:.2f} ms (wrk)")
+        return
     latencies, wall = run_threads(lambda: resources.client(server.url), call, threads=threads, count=calls)
     summary = summarize(latencies, wall)
     print(
@@ -85,14 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("workload", choices=("submit", "describe", "list"))
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="client threads, or wrk connections")
+    parser.add_argument("--driver", choices=("wrk", "boto3"), default="wrk", help="wrk where installed")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long wrk runs")
     args = parser.parse_args(argv)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"profile-{args.workload}.txt")
     server = servers.start_emulator("simulated", profile_to=path)
     try:
         resources.set_up(server.url)
-        _workload(args.workload, server, args.calls, args.threads)
+        _workload(args.workload, server, args.calls, args.threads, args.driver, args.seconds)
     finally:
         server.stop()
     deadline = time.monotonic() + 30

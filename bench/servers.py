@@ -55,6 +55,9 @@ class ServerProcess:
                     values[key] = int(rest.split()[0])
         return ProcessSample(values.get("VmRSS", 0), values.get("Threads", 0))
 
+    def cpu_seconds(self) -> float:
+        return cpu_seconds_of(self.pid)
+
     def start_peak_sampling(self, interval_seconds: float = 0.05) -> None:
         """Record the highest RSS and thread count seen until `stop_peak_sampling`."""
         self._peak = self.sample()
@@ -87,6 +90,15 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User plus system CPU time a process has used (utime+stime of /proc/<pid>/stat), all its
+    threads included."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name, which is in parentheses and may contain spaces.
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _read_url(process: subprocess.Popen, name: str, timeout_seconds: float) -> str:
@@ -148,7 +160,20 @@ def start_emulator(executor: str, *, profile_to: str | None = None, attempts: in
 def _start_emulator(executor: str, profile_to: str | None) -> ServerProcess:
     argv = [sys.executable, "-m", "emulator", "--port", "0", "--executor", executor, "--log-level", "WARNING"]
     if profile_to:
-        argv = ["py-spy", "record", "--nonblocking", "-r", "250", "-f", "raw", "-o", profile_to, "--", *argv]
+        argv = [
+            "py-spy",
+            "record",
+            "--nonblocking",
+            *os.environ.get("BENCH_PY_SPY_FLAGS", "").split(),
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            profile_to,
+            "--",
+            *argv,
+        ]
     process = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
@@ -168,7 +193,7 @@ class _ProfiledProcess:
 
     def __init__(self, spy: subprocess.Popen) -> None:
         self._spy = spy
-        children = _children_of(spy.pid)
+        children = children_of(spy.pid)
         self.pid = children[0] if children else spy.pid
 
     def poll(self):
@@ -184,7 +209,7 @@ class _ProfiledProcess:
         self._spy.kill()
 
 
-def _children_of(pid: int) -> list[int]:
+def children_of(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
             return [int(child) for child in children.read().split()]
@@ -192,8 +217,10 @@ def _children_of(pid: int) -> list[int]:
         return []
 
 
-def start_floor() -> ServerProcess:
-    process = _spawn([sys.executable, "-m", "bench.floor"])
+def start_floor(*, same_server: bool = False) -> ServerProcess:
+    """The canned-answer floor: a bare `http.server`, or with `same_server` the HTTP server the
+    emulator itself runs on (bench/floor.py)."""
+    process = _spawn([sys.executable, "-m", "bench.floor", *(["--same-server"] if same_server else [])])
     return ServerProcess("floor", process, _read_url(process, "floor", 30))
 
 

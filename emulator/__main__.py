@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from emulator.app import close_app, create_app, runtime_of
     from emulator.executors.kubernetes.clusters import KubernetesUnavailableError
-    from emulator.serving import start_callback_listener
+    from emulator.serving import start_callback_listener, tune_garbage_collector
     from emulator.stores.sqlite import StateDirectoryInUseError
     from emulator.testing.server import ServerThread
 
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StateDirectoryInUseError, KubernetesUnavailableError) as error:
         print(f"batch-emulator: {error}", file=sys.stderr)
         return 2  # the socket closes with the process; serve_forever never ran, so no shutdown()
+    tune_garbage_collector()
     try:
         server.mount(app)
         runtime = runtime_of(app)

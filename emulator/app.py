@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from emulator.account.front import AccountFront
 from emulator.account.job_credentials import job_credentials
@@ -29,6 +30,7 @@ from emulator.config import Settings
 from emulator.dashboard import UI_PREFIX, create_dashboard_blueprint
 from emulator.engine.clock import Clock, ControllableClock
 from emulator.engine.engine import Engine
+from emulator.engine.ids import new_request_id
 from emulator.engine.service_jobs import ServiceJobEngine
 from emulator.engine.training_containers import TrainingRunner
 from emulator.executors.faults import FaultInjectingExecutor
@@ -46,6 +48,7 @@ from emulator.services.batch.provider import BatchProvider
 from emulator.services.batch.restore import republish_topology
 from emulator.services.batch.service_jobs import render_event_detail
 from emulator.services.logs.provider import LogsProvider
+from emulator.serving import AwsFastPath
 from emulator.stores.base import LogStore
 from emulator.stores.jobs import JobStore
 from emulator.stores.memory import MemoryLogStore
@@ -248,11 +251,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(create_dashboard_blueprint(runtime), url_prefix=UI_PREFIX)  # /_emulator/ui/
 
     def handle_aws(path: str = "") -> Response:
-        request_id = str(uuid.uuid4())
+        return serve_aws(request._get_current_object())  # type: ignore[attr-defined]
+
+    def serve_aws(request: Request) -> Response:
+        """Every AWS operation, from routing to the wire; a Flask view (handle_aws) or, on the
+        fast path (emulator/serving.py), straight from WSGI."""
+        request_id = new_request_id()
         service = None
         try:
             if verifier is not None:
-                verifier.verify(_signed_request())
+                verifier.verify(_signed_request(request))
             route = router.route(request.method, request.path, request.headers.get("X-Amz-Target"))
             service = route.service
             params = parse_request(
@@ -274,7 +282,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         except ServiceError as error:
             wire = serialize_error(service, error, request_id)
         except HTTPException as error:  # e.g. the client sent less body than Content-Length said
-            wire = serialize_error(service, protocol_error(error), request_id)
+            wire = serialize_error(service, protocol_error(error, request), request_id)
         except Exception as exc:  # one place turns the unexpected into one 500, logged once
             log.exception("internal error serving %s %s", request.method, request.path)
             runtime.server_errors.record(exc)
@@ -292,6 +300,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.add_url_rule("/", "aws_root", handle_aws, methods=_METHODS)
     app.add_url_rule("/<path:path>", "aws", handle_aws, methods=_METHODS)
+    # AWS requests skip Flask's per-request machinery (emulator/serving.py); built first, since it
+    # keeps the Flask WSGI app it falls back to.
+    app.wsgi_app = AwsFastPath(app, ("aws_root", "aws"), serve_aws)  # type: ignore[method-assign]
     # Every request passes the account's front door first: other AWS services go to moto.
     app.wsgi_app = AccountFront(  # type: ignore[method-assign]
         app.wsgi_app,
@@ -323,7 +334,7 @@ def _refusal_of_unsigned(verifier: SigV4Verifier) -> Response | None:
     return None
 
 
-def _signed_request() -> SignedRequest:
+def _signed_request(request: Request = request) -> SignedRequest:  # type: ignore[assignment]
     # The request line as the client sent it: the signature covers the still-encoded path.
     raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
     return SignedRequest(
@@ -334,7 +345,7 @@ def _signed_request() -> SignedRequest:
     )
 
 
-def protocol_error(error: HTTPException) -> ServiceError:
+def protocol_error(error: HTTPException, request: Request = request) -> ServiceError:  # type: ignore[assignment]
     status = error.code or 400
     if status in (404, 405):
         return UnknownOperationError(

@@ -17,6 +17,7 @@ class ResourceStore(Protocol):
     def put(self, kind: str, key: str, document: dict[str, Any]) -> None: ...
     def delete(self, kind: str, key: str) -> None: ...
     def list(self, kind: str, prefix: str = "") -> list[dict[str, Any]]: ...
+    def scan(self, kind: str, prefix: str = "") -> list[dict[str, Any]]: ...
     def clear(self) -> None: ...
 
 
@@ -48,6 +49,14 @@ class MemoryResourceStore:
     def list(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
         with self._lock:
             return [_copy(d) for k, d in self._kinds.get(kind, {}).items() if k.startswith(prefix)]
+
+    def scan(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Like `list`, without the copies: the stored documents themselves, for a caller that only
+        reads them (filters, sorts, and serializes an answer). DescribeJobDefinitions copied every
+        revision of the account for each call and then dropped most of them; mutating what this
+        returns would change the store."""
+        with self._lock:
+            return [d for k, d in self._kinds.get(kind, {}).items() if k.startswith(prefix)]
 
     def clear(self) -> None:
         with self._lock:

@@ -271,6 +271,10 @@ class SqliteResourceStore:
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def scan(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        """`list`: decoding from JSON makes a copy anyway."""
+        return self.list(kind, prefix)
+
     def kinds(self) -> list[str]:
         with self._lock, self._database.reading() as connection:
             return [row[0] for row in connection.execute("SELECT DISTINCT kind FROM resources")]

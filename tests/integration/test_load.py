@@ -1,5 +1,6 @@
 """Load: eight boto3 clients, each on its own thread, submit 50 jobs apiece (every fifth an array
-of ten) while describing and listing, against one running emulator. Afterwards every acknowledged
+of ten) while describing and listing, against one running emulator; and sixteen raw HTTP clients
+submit 2,400 jobs as fast as the server takes them. Afterwards every acknowledged
 job exists exactly once, every job and array child reached a terminal state, and each entered a
 terminal state exactly once (the engine's recorded transitions, which the history control serves).
 
@@ -9,6 +10,8 @@ fallback where spawning processes is slow.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import random
 import threading
@@ -25,6 +28,9 @@ from emulator.testing import Emulator, running_emulator
 
 THREADS = 8
 JOBS_PER_THREAD = 50
+# Raw HTTP clients cost a fraction of boto3's per call, so they reach the server's own rate.
+RAW_THREADS = 16
+RAW_JOBS_PER_THREAD = 150
 ARRAY_EVERY = 5  # submissions 0, 5, 10, ... of each thread are arrays
 ARRAY_SIZE = 10
 SETTLE_SECONDS = 45.0
@@ -86,10 +92,10 @@ class Worker:
         assert len(ids) == len(set(ids)), "ListJobs repeated a job"
 
 
-def create_queue(emulator: Emulator) -> str:
+def create_queue(emulator: Emulator, name: str = "load") -> str:
     batch = emulator.client("batch")
     batch.create_compute_environment(
-        computeEnvironmentName="load-ce",
+        computeEnvironmentName=f"{name}-ce",
         type="MANAGED",
         computeResources={
             "type": "EC2",
@@ -102,7 +108,7 @@ def create_queue(emulator: Emulator) -> str:
         },
     )
     batch.register_job_definition(
-        jobDefinitionName="load-def",
+        jobDefinitionName=f"{name}-def",
         type="container",
         containerProperties={
             "image": "busybox",
@@ -111,9 +117,9 @@ def create_queue(emulator: Emulator) -> str:
         },
     )
     return batch.create_job_queue(
-        jobQueueName="load-queue",
+        jobQueueName=f"{name}-queue",
         priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "load-ce"}],
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{name}-ce"}],
     )["jobQueueArn"]
 
 
@@ -207,4 +213,56 @@ def test_concurrent_clients_lose_and_duplicate_nothing(emulator: Emulator):
     print(
         f"load: {THREADS} clients, {len(acknowledged)} jobs ({len(arrays)} arrays, {len(children)} children), "
         f"{dict(calls)} calls; submitted in {submitted_seconds:.1f} s, all terminal after {settled_seconds:.1f} s"
+    )
+
+
+def submit_raw(port: int, body: bytes) -> tuple[int, bytes]:
+    """One SubmitJob over a new connection (the server closes each one), as little client as can be."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("POST", "/v1/submitjob", body, {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_submits_at_the_servers_own_rate_lose_and_duplicate_nothing(emulator: Emulator):
+    queue = create_queue(emulator, "raw")
+    port = int(emulator.url.rsplit(":", 1)[1])
+    body = json.dumps({"jobName": "raw", "jobQueue": queue, "jobDefinition": "raw-def"}).encode()
+    answers: list[list[tuple[int, bytes]]] = [[] for _ in range(RAW_THREADS)]
+    start = threading.Barrier(RAW_THREADS)
+
+    def submit_many(slot: int) -> None:
+        start.wait()
+        answers[slot].extend(submit_raw(port, body) for _ in range(RAW_JOBS_PER_THREAD))
+
+    threads = [threading.Thread(target=submit_many, args=(slot,)) for slot in range(RAW_THREADS)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    submitted_seconds = time.monotonic() - began
+
+    every_answer = [answer for slot in answers for answer in slot]
+    assert len(every_answer) == RAW_THREADS * RAW_JOBS_PER_THREAD
+    failed = Counter(status for status, _ in every_answer if status != 200)
+    assert failed == Counter(), f"answers other than 200, by status: {dict(failed)}"
+    acknowledged = [json.loads(answer)["jobId"] for _, answer in every_answer]
+    assert len(set(acknowledged)) == len(acknowledged), "a job id was handed out twice"
+    assert wait_until_terminal(emulator, acknowledged) == []
+    listed = listed_by_status(emulator.client("batch"), queue)
+    every_listed = [job_id for ids in listed.values() for job_id in ids]
+    assert Counter(every_listed) == Counter(acknowledged), "ListJobs lost, invented or repeated a job"
+    assert set(listed["SUCCEEDED"]) == set(acknowledged)
+    entered_twice = {
+        job_id: entries for job_id in acknowledged if len(entries := terminal_entries(emulator, job_id)) != 1
+    }
+    assert entered_twice == {}, "jobs that did not enter a terminal state exactly once"
+    assert list(emulator.runtime.server_errors) == []
+    print(
+        f"raw load: {RAW_THREADS} connections, {len(acknowledged)} SubmitJobs in {submitted_seconds:.1f} s "
+        f"({len(acknowledged) / submitted_seconds:.0f}/s)"
     )

@@ -78,3 +78,10 @@ UNDECLARED = [
 def test_undeclared_member_is_rejected(model, name, result):
     with pytest.raises(UndeclaredMemberError):
         serialize_result(model, model.operation_model(name), result, REQUEST_ID)
+
+
+def test_undeclared_member_error_names_where_it_is():
+    result = {"jobs": [{"jobId": "j", "container": {"image": "busybox", "exitcode": 0}}]}
+    with pytest.raises(UndeclaredMemberError) as raised:
+        serialize_result(BATCH_MODEL, BATCH_MODEL.operation_model("DescribeJobs"), result, REQUEST_ID)
+    assert str(raised.value) == "jobs[].container returned members ['exitcode'] not in ContainerDetail"

@@ -57,14 +57,16 @@ def resolve_definition_for_submit(
         raise errors.job_definition_not_active(identifier)
     candidates = [
         document
-        for document in store.list(KIND, arns.build_arn(ctx, arns.JOB_DEFINITION, name + ":"))
+        for document in store.scan(KIND, arns.build_arn(ctx, arns.JOB_DEFINITION, name + ":"))
         if document["jobDefinitionName"] == name and document["status"] == ACTIVE
     ]
     if revision is not None:
         candidates = [document for document in candidates if document["revision"] == revision]
     if not candidates:
         raise errors.job_definition_not_active(identifier if revision is not None else name)
-    chosen = max(candidates, key=lambda document: document["revision"])
+    chosen = store.get(KIND, max(candidates, key=lambda document: document["revision"])["_arn"])
+    if chosen is None:  # deregistered since the scan
+        raise errors.job_definition_not_active(identifier if revision is not None else name)
     return _view(store, chosen)
 
 
@@ -187,7 +189,12 @@ class JobDefinitionOperations(ResourceAccess):
         rules.check_describe_ids("job definitions", job_definitions)
         if job_definitions is not None and (job_definition_name is not None or status is not None):
             raise errors.invalid("jobDefinitions cannot be combined with jobDefinitionName or status")
-        documents = self.store.list(KIND, arns.tenant_prefix(ctx))
+        # Not copied: the documents are only filtered, sorted and serialized.
+        if job_definition_name is not None:
+            prefix = arns.build_arn(ctx, arns.JOB_DEFINITION, job_definition_name + ":")
+        else:
+            prefix = arns.tenant_prefix(ctx)
+        documents = self.store.scan(KIND, prefix)
         if job_definitions is not None:
             wanted = [_split_identifier(ctx, given) for given in job_definitions]
             documents = [d for d in documents if any(_matches(d, name, rev) for name, rev in wanted)]

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
+from emulator.engine.ids import new_request_id
 from emulator.engine.records import Job, JobStatus
 from emulator.engine.service_records import ServiceJob, ServiceJobStatus
 
@@ -233,7 +233,7 @@ class _Publisher(Generic[RecordT]):
         self.buffer = buffer
         self.deliveries = tuple(deliveries)
         self._render_detail = render_detail
-        self._new_event_id = new_event_id or (lambda: str(uuid.uuid4()))
+        self._new_event_id = new_event_id or new_request_id  # a UUID, like EventBridge's ids
 
     def _publish(
         self, detail_type: str, job_id: str, at_ms: int, resources: tuple[str, ...], detail: Detail

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from typing import Any
 
+from emulator.engine.ids import new_job_id
 from emulator.engine.service_jobs import (
     DuplicateServiceJobError,
     ServiceJobEngine,
@@ -96,7 +96,7 @@ class ServiceJobOperations(ResourceAccess):
             environment = self._queue_environment(queue)
         payload = read_payload(service_request_payload)
         _check_hyper_parameters(payload.hyper_parameters)
-        job_id = str(uuid.uuid4())
+        job_id = new_job_id()
         arn = arns.build_arn(ctx, arns.SERVICE_JOB, job_id)
         submission = ServiceJobSubmission(
             job_id=job_id,

@@ -123,3 +123,13 @@ def test_sqlite_documents_survive_reopening(tmp_path) -> None:
     reopened = StateDatabase(tmp_path / "state")
     assert SqliteResourceStore(reopened).list("job-queue") == [doc("a")]
     reopened.close()
+
+
+def test_scan_lists_like_list_by_prefix_in_creation_order(store) -> None:
+    store.put("job-definition", PREFIX + "b", doc("b"))
+    store.put("job-definition", OTHER + "c", doc("c"))
+    store.put("job-definition", PREFIX + "a", doc("a"))
+    assert (
+        store.scan("job-definition", PREFIX) == store.list("job-definition", PREFIX) == [doc("b"), doc("a")]
+    )
+    assert store.scan("job-queue") == []
