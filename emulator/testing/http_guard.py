@@ -66,6 +66,9 @@ _ACCESS_LOG = logging.getLogger("werkzeug")
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 
 
+MAX_LEADING_EMPTY_LINES = 8
+
+
 class GuardedRequestHandler(WSGIRequestHandler):
     """werkzeug's WSGI handler with the body, refusals and closing of this module's docstring."""
 
@@ -75,7 +78,24 @@ class GuardedRequestHandler(WSGIRequestHandler):
     _socket_reader: BinaryIO | None = None
 
     def parse_request(self) -> bool:
-        """Python's parser, minus HTTP/0.9 (whose answers carry no status line) and HTTP/2+."""
+        """Python's parser, minus HTTP/0.9 (whose answers carry no status line) and HTTP/2+, and
+        after the empty lines a client may send before a request line (RFC 9112 §2.2), which
+        Python's parser takes for a request and closes on without an answer."""
+        for _ in range(MAX_LEADING_EMPTY_LINES):
+            if self.raw_requestline not in (b"\r\n", b"\n"):
+                break
+            self.raw_requestline = self.rfile.readline(MAX_LINE_BYTES + 1)
+        # What Python's parser sets first, for the refusals below (their log line reads them).
+        self.command, self.request_version = None, "HTTP/0.9"
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        if len(self.raw_requestline) > MAX_LINE_BYTES:
+            self.send_error(414)
+            return False
+        if len(self.raw_requestline.split()) == 2:
+            # A two-word request line is HTTP/0.9, which has no headers: Python's parser would
+            # still wait for them, holding the connection with no answer.
+            self.send_error(400, "HTTP version 'HTTP/0.9' is not supported; send HTTP/1.1")
+            return False
         if not super().parse_request():
             return False
         if _major_version(self.request_version) != 1:
@@ -120,6 +140,7 @@ class GuardedRequestHandler(WSGIRequestHandler):
         or later on the request line) becomes a 400: clients retry 5xx answers."""
         status = code if code < 500 else 400
         text = _REWORDED.get((code, message)) or f"{message or 'Bad request'}."
+        self.command = None  # a request the parser refused has no method: its answer has a body
         self.send_refusal(ServiceError(ERROR_TYPES.get(status, ERROR_TYPES[400]), text, status=status))
 
     def send_refusal(self, error: ServiceError) -> None:

@@ -313,3 +313,10 @@ def test_expect_100_continue_gets_one_interim_answer(server: ServerThread, logs)
     assert received.count(b"HTTP/1.1 100 Continue\r\n") == 1
     assert only_answer(parse_answers(received)).status == 200
     assert group_names(logs) == ["exp"]
+
+
+def test_empty_lines_before_a_request_line_are_skipped(server: ServerThread):
+    # RFC 9112 §2.2: a server ignores empty lines before the request line. Python's parser took the
+    # first one for a request and closed the connection with no answer.
+    answer = only_answer(exchange(server, b"\r\n\r\nGET /_emulator/health HTTP/1.1.1\r\nHost: x\r\n\r\n"))
+    answer.assert_aws_error(400, "BadRequestException")
