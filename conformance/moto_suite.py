@@ -175,7 +175,7 @@ def run_suite(suite_root: Path, endpoint: str, *, select: str | None, results_xm
         AWS_DEFAULT_REGION="us-east-1",
     )
     command = [sys.executable, "-m", "pytest", *SUITE_DIRECTORIES, "-q", "-p", "no:cacheprovider"]
-    command += ["-p", "no:batch_emulator", "-p", "no:randomly", f"--junitxml={results_xml}"]
+    command += ["-p", "no:batch_emulator", "-p", "no:randomly", "-p", "no:kmock", f"--junitxml={results_xml}"]
     command += ["-o", "junit_family=xunit1", "--timeout=180"]
     if select:
         command += ["-k", select]
