@@ -335,14 +335,7 @@ def _refusal_of_unsigned(verifier: SigV4Verifier) -> Response | None:
 
 
 def _signed_request(request: Request = request) -> SignedRequest:  # type: ignore[assignment]
-    # The request line as the client sent it: the signature covers the still-encoded path.
-    raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
-    return SignedRequest(
-        method=request.method,
-        url=f"{request.scheme}://{request.host}{raw_path}",
-        headers=dict(request.headers),
-        body=request.get_data(cache=True),
-    )
+    return SignedRequest.of_environ(request.environ, dict(request.headers), request.get_data(cache=True))
 
 
 def protocol_error(error: HTTPException, request: Request = request) -> ServiceError:  # type: ignore[assignment]

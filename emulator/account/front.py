@@ -113,10 +113,7 @@ class AccountFront:
         if self._verifier is None:
             return
         headers = dict(EnvironHeaders(environ))
-        body = _buffer_body(environ)
-        raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
-        url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}{raw_path}"
-        self._verifier.verify(SignedRequest(environ.get("REQUEST_METHOD", "GET"), url, headers, body))
+        self._verifier.verify(SignedRequest.of_environ(environ, headers, _buffer_body(environ)))
 
     def _forward(
         self,

@@ -48,6 +48,17 @@ class SignedRequest:
     headers: Mapping[str, str]
     body: bytes
 
+    @classmethod
+    def of_environ(cls, environ: Mapping, headers: Mapping[str, str], body: bytes) -> SignedRequest:
+        """The request as a WSGI server received it. The signature covers the path as the client
+        sent it, still percent-encoded: the server's raw request line, when it keeps one."""
+        raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if not raw_path:
+            query = environ.get("QUERY_STRING", "")
+            raw_path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}{raw_path}"
+        return cls(environ.get("REQUEST_METHOD", "GET"), url, headers, body)
+
 
 def parse_keys(spec: str) -> dict[str, str]:
     """`AKID:SECRET,AKID2:SECRET2` -> {AKID: SECRET, ...}."""
